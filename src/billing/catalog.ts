@@ -1,0 +1,92 @@
+/** @module Owns the models table: the shipped catalog (catalog.json) synced into it, and the in-memory copy the hot path reads. */
+import type { Sql } from '../shared/db.ts'
+import { usdToNano } from '../shared/money.ts'
+import type { TokenPrices } from './pricing.ts'
+import shipped from './catalog.json'
+
+export interface CatalogModel {
+  id: string
+  provider: string
+  upstreamModel: string
+  kind: string
+  contextWindow: number | null
+  maxOutputTokens: number | null
+  zdr: boolean
+  prices: TokenPrices
+}
+
+interface ShippedModel {
+  id: string
+  provider: string
+  upstream_model: string
+  kind: string
+  context_window: number | null
+  max_output_tokens: number | null
+  zdr: boolean
+  prices: { input: string; cached_input: string | null; output: string }
+}
+
+/** "2.50" USD per million tokens is 2.5e9 nano-dollars per million tokens. */
+function nanoPerMtok(usd: string | null): bigint | null {
+  return usd === null ? null : usdToNano(usd)
+}
+
+/** Upserts the shipped catalog into the models table (models removed from the file are kept: old usage refers to them). */
+export async function syncCatalog(sql: Sql, models: ShippedModel[] = (shipped as { models: ShippedModel[] }).models): Promise<void> {
+  const rows = models.map((m) => ({
+    id: m.id,
+    provider: m.provider,
+    upstream_model: m.upstream_model,
+    kind: m.kind,
+    context_window: m.context_window,
+    max_output_tokens: m.max_output_tokens,
+    zdr: m.zdr,
+    input_nano_per_mtok: nanoPerMtok(m.prices.input),
+    cached_input_nano_per_mtok: nanoPerMtok(m.prices.cached_input),
+    output_nano_per_mtok: nanoPerMtok(m.prices.output),
+  }))
+  if (rows.length === 0) return
+  await sql`
+    insert into models ${sql(rows)}
+    on conflict (id) do update set
+      provider = excluded.provider, upstream_model = excluded.upstream_model, kind = excluded.kind,
+      context_window = excluded.context_window, max_output_tokens = excluded.max_output_tokens, zdr = excluded.zdr,
+      input_nano_per_mtok = excluded.input_nano_per_mtok, cached_input_nano_per_mtok = excluded.cached_input_nano_per_mtok,
+      output_nano_per_mtok = excluded.output_nano_per_mtok, updated_at = now()`
+}
+
+interface ModelRow {
+  id: string
+  provider: string
+  upstream_model: string
+  kind: string
+  context_window: number | null
+  max_output_tokens: number | null
+  zdr: boolean
+  input_nano_per_mtok: bigint | null
+  cached_input_nano_per_mtok: bigint | null
+  output_nano_per_mtok: bigint | null
+}
+
+export async function loadCatalog(sql: Sql): Promise<Map<string, CatalogModel>> {
+  const rows = await sql<ModelRow[]>`select * from models order by id`
+  return new Map(
+    rows.map((r) => [
+      r.id,
+      {
+        id: r.id,
+        provider: r.provider,
+        upstreamModel: r.upstream_model,
+        kind: r.kind,
+        contextWindow: r.context_window,
+        maxOutputTokens: r.max_output_tokens,
+        zdr: r.zdr,
+        prices: {
+          inputPerMtok: r.input_nano_per_mtok ?? 0n,
+          cachedInputPerMtok: r.cached_input_nano_per_mtok,
+          outputPerMtok: r.output_nano_per_mtok ?? 0n,
+        },
+      },
+    ]),
+  )
+}

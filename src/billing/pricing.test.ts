@@ -1,0 +1,45 @@
+import { describe, expect, test } from 'bun:test'
+import { usdToNano } from '../shared/money.ts'
+import { applyMarkup, tokenCost, type TokenPrices } from './pricing.ts'
+
+const gpt4oMini: TokenPrices = { inputPerMtok: usdToNano('0.15'), cachedInputPerMtok: usdToNano('0.075'), outputPerMtok: usdToNano('0.60') }
+const gpt4o: TokenPrices = { inputPerMtok: usdToNano('2.50'), cachedInputPerMtok: usdToNano('1.25'), outputPerMtok: usdToNano('10') }
+const noCache: TokenPrices = { inputPerMtok: usdToNano('0.50'), cachedInputPerMtok: null, outputPerMtok: usdToNano('1.50') }
+
+describe('tokenCost', () => {
+  test.each([
+    // 12 × 150 + 18 × 600 = 12,600 nano-dollars
+    ['gpt-4o-mini small', gpt4oMini, { promptTokens: 12, cachedTokens: 0, completionTokens: 18 }, 12_600n],
+    // 12 × 2,500 + 18 × 10,000 = 210,000
+    ['gpt-4o small', gpt4o, { promptTokens: 12, cachedTokens: 0, completionTokens: 18 }, 210_000n],
+    // 1000 cached of 1500: 500 × 2,500 + 1000 × 1,250 + 100 × 10,000 = 3,500,000
+    ['gpt-4o cached', gpt4o, { promptTokens: 1500, cachedTokens: 1000, completionTokens: 100 }, 3_500_000n],
+    // cached price missing: cached tokens pay the input price
+    ['no cache price', noCache, { promptTokens: 10, cachedTokens: 4, completionTokens: 2 }, 8_000n],
+    ['zero', gpt4o, { promptTokens: 0, cachedTokens: 0, completionTokens: 0 }, 0n],
+    // 0.075 $/M = 75 nano/token: 3 cached tokens = 225 nano exactly
+    ['sub-nano rounding', { ...gpt4oMini, inputPerMtok: 1n, outputPerMtok: 1n }, { promptTokens: 500_000, cachedTokens: 0, completionTokens: 0 }, 1n],
+    ['rounds once, half up', { inputPerMtok: 1n, cachedInputPerMtok: null, outputPerMtok: 1n }, { promptTokens: 499_999, cachedTokens: 0, completionTokens: 1 }, 1n],
+    ['below half rounds down', { inputPerMtok: 1n, cachedInputPerMtok: null, outputPerMtok: 1n }, { promptTokens: 499_999, cachedTokens: 0, completionTokens: 0 }, 0n],
+  ])('%s', (_name, prices, usage, expected) => {
+    expect(tokenCost(prices, usage)).toBe(expected)
+  })
+
+  test('a million requests sum exactly', () => {
+    let total = 0n
+    for (let i = 0; i < 1_000_000; i++) total += tokenCost(gpt4oMini, { promptTokens: 12, cachedTokens: 0, completionTokens: 18 })
+    expect(total).toBe(12_600_000_000n) // $12.60
+  })
+})
+
+describe('applyMarkup', () => {
+  test.each([
+    [210_000n, 0, { costNano: 210_000n, markupNano: 0n, billedNano: 210_000n }],
+    [210_000n, 3000, { costNano: 210_000n, markupNano: 63_000n, billedNano: 273_000n }],
+    [1n, 5000, { costNano: 1n, markupNano: 1n, billedNano: 2n }],
+    [1n, 4999, { costNano: 1n, markupNano: 0n, billedNano: 1n }],
+    [42_000n, 1250, { costNano: 42_000n, markupNano: 5_250n, billedNano: 47_250n }],
+  ])('%p at %p bps', (cost, bps, expected) => {
+    expect(applyMarkup(cost, bps)).toEqual(expected)
+  })
+})

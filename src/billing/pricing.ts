@@ -1,0 +1,46 @@
+/** @module Pure pricing: token usage and a model's prices to nano-dollar cost, markup and billed amount. */
+import { divRound } from '../shared/money.ts'
+
+/** Nano-dollars per million tokens; null where the model has no such price. */
+export interface TokenPrices {
+  inputPerMtok: bigint
+  cachedInputPerMtok: bigint | null
+  outputPerMtok: bigint
+}
+
+export interface TokenUsage {
+  /** All input tokens, cached ones included (OpenAI's prompt_tokens). */
+  promptTokens: number
+  /** The part of promptTokens read from the provider's cache. */
+  cachedTokens: number
+  completionTokens: number
+}
+
+export interface Charge {
+  costNano: bigint
+  markupNano: bigint
+  billedNano: bigint
+}
+
+const MTOK = 1_000_000n
+const BPS = 10_000n
+
+/** Provider cost in nano-dollars, rounded once (half up) over the whole request. Cached tokens without a cached price pay the input price. */
+export function tokenCost(prices: TokenPrices, usage: TokenUsage): bigint {
+  const cached = BigInt(Math.min(usage.cachedTokens, usage.promptTokens))
+  const uncached = BigInt(usage.promptTokens) - cached
+  const cachedPrice = prices.cachedInputPerMtok ?? prices.inputPerMtok
+  const total = uncached * prices.inputPerMtok + cached * cachedPrice + BigInt(usage.completionTokens) * prices.outputPerMtok
+  return divRound(total, MTOK)
+}
+
+/** Adds the markup (basis points of cost, rounded half up) to a provider cost. */
+export function applyMarkup(costNano: bigint, markupBps: number): Charge {
+  const markupNano = divRound(costNano * BigInt(markupBps), BPS)
+  return { costNano, markupNano, billedNano: costNano + markupNano }
+}
+
+/** Most a chat request can cost: its whole prompt estimate plus max output at the output price. */
+export function worstCaseCost(prices: TokenPrices, promptTokens: number, maxOutputTokens: number): bigint {
+  return tokenCost(prices, { promptTokens, cachedTokens: 0, completionTokens: maxOutputTokens })
+}

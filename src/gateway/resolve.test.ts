@@ -1,0 +1,37 @@
+import { expect, test } from 'bun:test'
+import type { CatalogModel } from '../billing/catalog.ts'
+import { resolveTargets } from './resolve.ts'
+
+const model = (id: string, provider: string): CatalogModel => ({
+  id,
+  provider,
+  upstreamModel: id,
+  kind: 'chat',
+  contextWindow: 1000,
+  maxOutputTokens: 100,
+  zdr: true,
+  prices: { inputPerMtok: 1n, cachedInputPerMtok: null, outputPerMtok: 1n },
+})
+const catalog = new Map([
+  ['gpt-4o', model('gpt-4o', 'openai')],
+  ['gpt-4o-mini', model('gpt-4o-mini', 'openai')],
+  ['mock-1', model('mock-1', 'mock')],
+])
+const routes = new Map([
+  ['default', ['openai:gpt-4o', 'openai:gpt-4o-mini']],
+  ['broken', ['openai:nope', 'mock:mock-1']],
+  ['gpt-4o', ['mock:mock-1']],
+])
+
+test.each([
+  ['alias with fallback', 'default', ['openai:gpt-4o', 'openai:gpt-4o-mini']],
+  ['alias skips unpriced targets', 'broken', ['mock:mock-1']],
+  ['alias shadows a catalog id', 'gpt-4o', ['mock:mock-1']],
+  ['catalog id', 'gpt-4o-mini', ['openai:gpt-4o-mini']],
+  ['provider-qualified id', 'mock:mock-1', ['mock:mock-1']],
+  ['wrong provider for id', 'mock:gpt-4o', []],
+  ['unknown', 'gpt-9', []],
+  ['empty', '', []],
+])('%s', (_name, requested, expected) => {
+  expect(resolveTargets(requested, routes, catalog).map((t) => `${t.provider}:${t.modelId}`)).toEqual(expected)
+})

@@ -1,0 +1,44 @@
+/** @module Pure model resolution: a requested model to the ordered upstream targets that may serve it. */
+import type { CatalogModel } from '../billing/catalog.ts'
+
+export interface Target {
+  provider: string
+  /** Catalog id, which prices the call. */
+  modelId: string
+  /** The model id the upstream is asked for. */
+  upstreamModel: string
+  model: CatalogModel
+}
+
+/** alias -> ordered "provider:model" targets (primary first, then fallbacks). */
+export type RouteTable = ReadonlyMap<string, readonly string[]>
+
+function targetFor(spec: string, catalog: ReadonlyMap<string, CatalogModel>): Target | null {
+  const colon = spec.indexOf(':')
+  if (colon <= 0) return null
+  const provider = spec.slice(0, colon)
+  const id = spec.slice(colon + 1)
+  const model = catalog.get(id)
+  if (!model || model.provider !== provider) return null
+  return { provider, modelId: model.id, upstreamModel: model.upstreamModel, model }
+}
+
+/**
+ * A client's alias follows its route; a catalog id (or "provider:id") goes to its provider; anything else
+ * resolves to no target. Route targets missing from the catalog are skipped: they cannot be priced.
+ */
+export function resolveTargets(requested: string, routes: RouteTable, catalog: ReadonlyMap<string, CatalogModel>): Target[] {
+  const specs = routes.get(requested)
+  if (specs) {
+    const out: Target[] = []
+    for (const s of specs) {
+      const t = targetFor(s, catalog)
+      if (t) out.push(t)
+    }
+    return out
+  }
+  const direct = catalog.get(requested)
+  if (direct) return [{ provider: direct.provider, modelId: direct.id, upstreamModel: direct.upstreamModel, model: direct }]
+  const spec = targetFor(requested, catalog)
+  return spec ? [spec] : []
+}

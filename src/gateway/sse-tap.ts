@@ -1,0 +1,227 @@
+/**
+ * @module The stream tap: passes an upstream OpenAI SSE stream through byte for byte, parsing only the events
+ * that can carry usage or a finish_reason (found by a byte scan), and places the `viapi` block:
+ * - client asked for usage: on the usage chunk (`choices: []`);
+ * - client did not: the usage chunk is dropped and `viapi` rides on the last finish_reason chunk, held back
+ *   until usage arrives, so SDK loops never meet an empty `choices`.
+ */
+
+export interface UpstreamUsage {
+  prompt_tokens?: number
+  completion_tokens?: number
+  prompt_tokens_details?: { cached_tokens?: number } | null
+}
+
+export interface TapOptions {
+  clientWantsUsage: boolean
+  /** Called once, when usage is known (or at the end with null); returns the block to place. */
+  settle: (usage: UpstreamUsage | null) => Record<string, unknown>
+  /** Largest incomplete event kept while waiting for its end, bytes. */
+  maxEventBytes: number
+}
+
+export class StreamProtocolError extends Error {}
+
+const LFLF = Buffer.from('\n\n')
+const FINISH = [Buffer.from('"finish_reason":"'), Buffer.from('"finish_reason": "')]
+const USAGE = [Buffer.from('"usage":{'), Buffer.from('"usage": {')]
+const DONE = Buffer.from('[DONE]')
+const encoder = new TextEncoder()
+
+interface ChunkJson {
+  choices?: { finish_reason?: string | null }[]
+  usage?: UpstreamUsage | null
+  [k: string]: unknown
+}
+
+function hasAny(buf: Buffer, patterns: Buffer[]): boolean {
+  for (const p of patterns) if (buf.indexOf(p) !== -1) return true
+  return false
+}
+
+/** SSE lines start with a field name or a colon (comment); anything else is not an event stream. */
+function startsLikeSse(buf: Buffer, at: number): boolean {
+  const c = buf[at]
+  // d(ata) e(vent) i(d) r(etry) :(comment), or a blank line
+  return c === 100 || c === 58 || c === 101 || c === 105 || c === 114 || c === 10
+}
+
+export class SseTap {
+  private tail: Buffer | null = null
+  private held: (ChunkJson | Buffer)[] = []
+  private holding = false
+  private settled = false
+  /** Complete events passed so far; the estimate of generated tokens when no usage arrives. */
+  events = 0
+  sawDone = false
+  usage: UpstreamUsage | null = null
+
+  constructor(private readonly opts: TapOptions) {}
+
+  /** Takes one upstream chunk; returns what to send to the client now. Throws StreamProtocolError on garbage. */
+  push(chunk: Uint8Array): Uint8Array[] {
+    let buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+    if (this.tail) {
+      buf = Buffer.concat([this.tail, buf])
+      this.tail = null
+    }
+    if (buf.indexOf(13) !== -1) buf = Buffer.from(buf.toString('latin1').replace(/\r\n?/g, '\n'), 'latin1')
+    const last = buf.lastIndexOf(LFLF)
+    if (last === -1) {
+      if (buf.length > this.opts.maxEventBytes) throw new StreamProtocolError('upstream event exceeds the size limit')
+      this.tail = Buffer.from(buf)
+      return []
+    }
+    const end = last + 2
+    if (end < buf.length) this.tail = Buffer.from(buf.subarray(end))
+    const complete = buf.subarray(0, end)
+    if (!startsLikeSse(complete, 0)) throw new StreamProtocolError('upstream sent something that is not an event stream')
+    if (!this.holding && !hasAny(complete, FINISH) && !hasAny(complete, USAGE) && complete.indexOf(DONE) === -1) {
+      this.events += countEvents(complete)
+      return [complete]
+    }
+    const out: Uint8Array[] = []
+    let pos = 0
+    while (pos < complete.length) {
+      const next = complete.indexOf(LFLF, pos)
+      const stop = next === -1 ? complete.length : next + 2
+      this.event(complete.subarray(pos, stop), out)
+      pos = stop
+    }
+    return out
+  }
+
+  /** The upstream ended cleanly; returns what is still held. Throws StreamProtocolError if it ended mid-stream. */
+  end(): Uint8Array[] {
+    const out: Uint8Array[] = []
+    if (this.tail && this.tail.toString().trim() !== '') {
+      this.tail = null
+      this.release(out)
+      throw new EndedEarly(out)
+    }
+    if (!this.sawDone) {
+      this.release(out)
+      throw new EndedEarly(out)
+    }
+    return out
+  }
+
+  /** Everything held back, with the block placed, for when the stream must close now (error or cut off). */
+  flushHeld(): Uint8Array[] {
+    const out: Uint8Array[] = []
+    this.release(out)
+    return out
+  }
+
+  private event(ev: Buffer, out: Uint8Array[]): void {
+    if (!startsLikeSse(ev, 0)) throw new StreamProtocolError('upstream sent something that is not an event stream')
+    const text = ev.toString()
+    const data = dataOf(text)
+    if (data === null) {
+      this.pass(ev, out)
+      return
+    }
+    if (data === '[DONE]') {
+      this.sawDone = true
+      this.release(out)
+      // The client asked for usage but the upstream sent none: still give it the block, on an empty-choices chunk.
+      if (this.opts.clientWantsUsage && !this.settled) out.push(frame({ object: 'chat.completion.chunk', choices: [], usage: null, viapi: this.settleOnce(null) }))
+      out.push(ev)
+      return
+    }
+    const interesting = hasAny(ev, FINISH) || hasAny(ev, USAGE)
+    if (!interesting) {
+      this.events++
+      this.pass(ev, out)
+      return
+    }
+    let json: ChunkJson
+    try {
+      json = JSON.parse(data) as ChunkJson
+    } catch {
+      throw new StreamProtocolError('upstream sent an event that is not valid JSON')
+    }
+    this.events++
+    const finishes = Array.isArray(json.choices) && json.choices.some((c) => c?.finish_reason)
+    const usage = json.usage && typeof json.usage === 'object' ? json.usage : null
+    if (usage) {
+      this.usage = usage
+      const block = this.settleOnce(usage)
+      if (this.opts.clientWantsUsage) {
+        this.release(out)
+        out.push(frame({ ...json, viapi: block }))
+      } else if (finishes) {
+        // Usage on the finish chunk itself (some compatible upstreams): place the block there.
+        this.release(out)
+        out.push(frame({ ...json, viapi: block }))
+      } else {
+        this.release(out, block)
+      }
+      return
+    }
+    if (finishes && !this.opts.clientWantsUsage) {
+      this.holding = true
+      this.held.push(json)
+      return
+    }
+    this.pass(ev, out)
+  }
+
+  private pass(ev: Buffer, out: Uint8Array[]): void {
+    if (this.holding) this.held.push(Buffer.from(ev))
+    else out.push(ev)
+  }
+
+  private settleOnce(usage: UpstreamUsage | null): Record<string, unknown> | null {
+    if (this.settled) return null
+    this.settled = true
+    return this.opts.settle(usage)
+  }
+
+  /** Emits held events; the block goes on the last finish chunk (settling without usage if none came). */
+  private release(out: Uint8Array[], block?: Record<string, unknown> | null): void {
+    if (!this.holding) return
+    this.holding = false
+    let placed = block ?? null
+    if (placed === null && !this.settled) placed = this.settleOnce(null)
+    let lastJson = -1
+    for (let i = 0; i < this.held.length; i++) if (!(this.held[i] instanceof Buffer)) lastJson = i
+    this.held.forEach((h, i) => {
+      if (h instanceof Buffer) out.push(h)
+      else out.push(frame(i === lastJson && placed ? { ...h, viapi: placed } : h))
+    })
+    this.held = []
+  }
+}
+
+/** Thrown by end() when the upstream closed without finishing; carries what was held, to send before the error. */
+export class EndedEarly extends StreamProtocolError {
+  constructor(readonly pending: Uint8Array[]) {
+    super('upstream stream ended before it finished')
+  }
+}
+
+function countEvents(buf: Buffer): number {
+  let n = 0
+  let pos = buf.indexOf(LFLF)
+  while (pos !== -1) {
+    n++
+    pos = buf.indexOf(LFLF, pos + 2)
+  }
+  return n
+}
+
+/** The event's data (multi-line data joined by newlines), or null when it has none. */
+function dataOf(text: string): string | null {
+  let data: string | null = null
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('data:')) continue
+    const v = line.charCodeAt(5) === 32 ? line.slice(6) : line.slice(5)
+    data = data === null ? v : `${data}\n${v}`
+  }
+  return data
+}
+
+export function frame(json: unknown): Uint8Array {
+  return encoder.encode(`data: ${JSON.stringify(json)}\n\n`)
+}

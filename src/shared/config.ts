@@ -1,0 +1,75 @@
+/** @module Process configuration, read once from the environment and validated up front. */
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent'
+
+export interface Config {
+  port: number
+  host: string
+  databaseUrl: string | undefined
+  redisUrl: string | undefined
+  redisPrefix: string
+  dataDir: string
+  logLevel: LogLevel
+  /** Largest accepted request body, bytes. */
+  bodyLimitBytes: number
+  /** Time allowed until the upstream's first byte, ms. */
+  upstreamTimeoutMs: number
+  /** Longest silence allowed inside an upstream stream, ms. */
+  streamIdleTimeoutMs: number
+  /** How often queued usage events are written, ms. */
+  usageFlushMs: number
+  /** How long a graceful shutdown waits for in-flight requests, ms. */
+  shutdownGraceMs: number
+  /** Backstop lifetime of cached keys when no invalidation arrives, ms. */
+  keyCacheTtlMs: number
+  env: Record<string, string | undefined>
+}
+
+export class ConfigError extends Error {}
+
+const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent']
+
+function int(env: Record<string, string | undefined>, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(`${name} must be a whole number, got "${raw}"`)
+  const n = Number(raw)
+  if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${n}`)
+  return n
+}
+
+function url(env: Record<string, string | undefined>, name: string, schemes: readonly string[]): string | undefined {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return undefined
+  let parsed: URL
+  try {
+    parsed = new URL(raw)
+  } catch {
+    throw new ConfigError(`${name} is not a valid URL`)
+  }
+  if (!schemes.includes(parsed.protocol)) throw new ConfigError(`${name} must use ${schemes.join(' or ')}, got ${parsed.protocol}`)
+  return raw
+}
+
+/** Reads and validates the environment; throws ConfigError with a message naming the variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const level = (env.LOG_LEVEL ?? 'info').toLowerCase()
+  if (!LEVELS.includes(level as LogLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`)
+  url(env, 'OPENAI_BASE_URL', ['http:', 'https:'])
+  return {
+    port: int(env, 'PORT', 8787, 0, 65535),
+    host: env.HOST || '0.0.0.0',
+    databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
+    redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    redisPrefix: env.VIAPI_REDIS_PREFIX ?? 'viapi:',
+    dataDir: env.VIAPI_DATA_DIR || './.viapi',
+    logLevel: level as LogLevel,
+    bodyLimitBytes: int(env, 'VIAPI_BODY_LIMIT_BYTES', 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    upstreamTimeoutMs: int(env, 'VIAPI_UPSTREAM_TIMEOUT_MS', 60_000, 1, 3_600_000),
+    streamIdleTimeoutMs: int(env, 'VIAPI_STREAM_IDLE_TIMEOUT_MS', 120_000, 1, 3_600_000),
+    usageFlushMs: int(env, 'VIAPI_USAGE_FLUSH_MS', 1000, 10, 3_600_000),
+    shutdownGraceMs: int(env, 'VIAPI_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+    keyCacheTtlMs: int(env, 'VIAPI_KEY_CACHE_TTL_MS', 30_000, 100, 3_600_000),
+    env,
+  }
+}
