@@ -9,6 +9,7 @@
 export interface UpstreamUsage {
   prompt_tokens?: number
   completion_tokens?: number
+  total_tokens?: number
   prompt_tokens_details?: { cached_tokens?: number } | null
 }
 

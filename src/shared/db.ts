@@ -7,10 +7,13 @@ import { join, resolve } from 'node:path'
 import postgres from 'postgres'
 import { log } from './log.ts'
 
-export type Sql = postgres.Sql<{ bigint: bigint }>
+/** A connection pool. */
+export type Pool = postgres.Sql<{ bigint: bigint }>
+/** Anything that runs queries: the pool or a transaction. Query functions take this first. */
+export type Sql = Pool | postgres.TransactionSql<{ bigint: bigint }>
 
 export interface Database {
-  sql: Sql
+  sql: Pool
   mode: 'postgres' | 'embedded'
   close(): Promise<void>
 }
@@ -32,14 +35,14 @@ const driverOptions = {
  */
 export async function openDatabase(opts: { databaseUrl: string | undefined; dataDir: string; poolMax?: number }): Promise<Database> {
   if (opts.databaseUrl) {
-    const sql = postgres(opts.databaseUrl, { ...driverOptions, max: opts.poolMax ?? 10 }) as Sql
+    const sql = postgres(opts.databaseUrl, { ...driverOptions, max: opts.poolMax ?? 10 }) as Pool
     return { sql, mode: 'postgres', close: () => sql.end({ timeout: 5 }) }
   }
   const dir = resolve(opts.dataDir)
   const running = liveEmbedded(dir)
   if (running) {
     // PGlite runs one session: keep this client to one connection so it never holds two.
-    const sql = postgres({ ...driverOptions, host: '127.0.0.1', port: running.port, database: 'postgres', username: 'postgres', max: 1 }) as Sql
+    const sql = postgres({ ...driverOptions, host: '127.0.0.1', port: running.port, database: 'postgres', username: 'postgres', max: 1 }) as Pool
     return { sql, mode: 'embedded', close: () => sql.end({ timeout: 5 }) }
   }
   return startEmbedded(dir)
@@ -78,7 +81,7 @@ async function startEmbedded(dir: string): Promise<Database> {
   const port = Number(server.getServerConn().split(':').pop())
   writeFileSync(infoPath(dir), JSON.stringify({ pid: process.pid, port } satisfies EmbeddedInfo))
   log.debug('embedded postgres started', { dir, port })
-  const sql = postgres({ ...driverOptions, host: '127.0.0.1', port, database: 'postgres', username: 'postgres', max: 1 }) as Sql
+  const sql = postgres({ ...driverOptions, host: '127.0.0.1', port, database: 'postgres', username: 'postgres', max: 1 }) as Pool
   return {
     sql,
     mode: 'embedded',

@@ -1,7 +1,7 @@
 /** @module Applies the numbered SQL files in sql/ once each, in order, recorded in schema_migrations. */
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Sql } from './db.ts'
+import type { Pool } from './db.ts'
 
 const SQL_DIR = join(import.meta.dir, '..', '..', 'sql')
 // Any constant works; it only has to be the same in every replica so concurrent starts apply migrations once.
@@ -21,7 +21,7 @@ export function listMigrations(dir: string = SQL_DIR): Migration[] {
 }
 
 /** Applies pending migrations in one transaction under an advisory lock; returns the names applied. */
-export async function migrate(sql: Sql, migrations: Migration[] = listMigrations()): Promise<string[]> {
+export async function migrate(sql: Pool, migrations: Migration[] = listMigrations()): Promise<string[]> {
   return sql.begin(async (tx) => {
     await tx`select pg_advisory_xact_lock(${LOCK_KEY})`
     await tx`create table if not exists schema_migrations (

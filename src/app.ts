@@ -1,0 +1,51 @@
+/** @module The composition root: the one place that assembles the HTTP app from its feature plugins. */
+import { Elysia } from 'elysia'
+import { gatewayPlugin } from './gateway/index.ts'
+import type { GatewayContext } from './gateway/context.ts'
+import type { Database } from './shared/db.ts'
+import { errorResponse, GatewayError, InternalError, InvalidRequest, RouteNotFound } from './shared/errors.ts'
+import { newId } from './shared/ids.ts'
+import { describeError, log } from './shared/log.ts'
+
+export interface AppDeps {
+  gw: GatewayContext
+  db: Database
+}
+
+const REQUEST_ID = 'x-viapi-request-id'
+
+export function createApp({ gw, db }: AppDeps) {
+  return new Elysia()
+    .onRequest(({ set }) => {
+      set.headers[REQUEST_ID] = newId('req')
+    })
+    .onError(({ error, code, set, request, path }) => {
+      const requestId = String(set.headers[REQUEST_ID] ?? newId('req'))
+      let err: GatewayError
+      if (error instanceof GatewayError) err = error
+      else if (code === 'NOT_FOUND') err = new RouteNotFound(`${request.method} ${path}`)
+      else if (code === 'PARSE') err = new InvalidRequest('We could not parse the body of your request.')
+      else if (code === 'VALIDATION') err = new InvalidRequest(error instanceof Error ? error.message : 'Invalid request.')
+      else {
+        log.error('unhandled error', { request_id: requestId, path, error: describeError(error) })
+        err = new InternalError(requestId)
+      }
+      if (err.status === 401 || err.status === 403 || err.status === 429) {
+        log.info('refused', { request_id: requestId, path, status: err.status, code: err.code })
+      }
+      return errorResponse(err, requestId)
+    })
+    .get('/healthz', () => ({ status: 'ok' }))
+    .get('/readyz', async ({ set }) => {
+      try {
+        await Promise.race([db.sql`select 1`, Bun.sleep(2000).then(() => Promise.reject(new Error('timeout')))])
+        return { status: 'ready', database: 'ok', usage_queue: gw.meter.queued }
+      } catch (err) {
+        set.status = 503
+        return { status: 'unavailable', database: describeError(err) }
+      }
+    })
+    .use(gatewayPlugin(gw))
+}
+
+export type App = ReturnType<typeof createApp>

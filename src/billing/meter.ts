@@ -1,0 +1,171 @@
+/**
+ * @module Owns the usage_events table: the meter every billable endpoint settles through. Events are queued in
+ * memory and written in batches off the request path; a failed write keeps them queued, and at shutdown
+ * whatever cannot be written is spilled to a file that the next start replays (ids make replays harmless).
+ */
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Sql } from '../shared/db.ts'
+import { describeError, log } from '../shared/log.ts'
+
+export type Outcome = 'ok' | 'upstream_error' | 'upstream_rejected' | 'timeout' | 'client_abort' | 'shutdown' | 'internal_error'
+
+export interface UsageEvent {
+  id: string
+  firmId: string
+  clientId: string
+  keyId: string
+  endpoint: string
+  modelRequested: string
+  modelUsed: string | null
+  provider: string | null
+  promptTokens: number
+  completionTokens: number
+  cachedTokens: number
+  costNano: bigint
+  markupNano: bigint
+  billedNano: bigint
+  status: number
+  outcome: Outcome
+  errorCode: string | null
+  usageEstimated: boolean
+  stream: boolean
+  latencyMs: number
+  createdAt: Date
+}
+
+export interface MeterOptions {
+  flushMs: number
+  spillDir: string
+  /** Most events held in memory while the database is unreachable; beyond it they spill to disk at once. */
+  maxQueued?: number
+  batchSize?: number
+}
+
+const row = (e: UsageEvent) => ({
+  id: e.id,
+  firm_id: e.firmId,
+  client_id: e.clientId,
+  key_id: e.keyId,
+  endpoint: e.endpoint,
+  model_requested: e.modelRequested,
+  model_used: e.modelUsed,
+  provider: e.provider,
+  prompt_tokens: e.promptTokens,
+  completion_tokens: e.completionTokens,
+  cached_tokens: e.cachedTokens,
+  cost_nano: e.costNano,
+  markup_nano: e.markupNano,
+  billed_nano: e.billedNano,
+  status: e.status,
+  outcome: e.outcome,
+  error_code: e.errorCode,
+  usage_estimated: e.usageEstimated,
+  stream: e.stream,
+  latency_ms: e.latencyMs,
+  created_at: e.createdAt,
+})
+
+type Row = ReturnType<typeof row>
+
+const toJson = (r: Row) => JSON.stringify(r, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))
+
+function fromJson(line: string): Row {
+  const o = JSON.parse(line) as Record<string, unknown>
+  return {
+    ...(o as unknown as Row),
+    cost_nano: BigInt(o.cost_nano as string),
+    markup_nano: BigInt(o.markup_nano as string),
+    billed_nano: BigInt(o.billed_nano as string),
+    created_at: new Date(o.created_at as string),
+  }
+}
+
+export class UsageMeter {
+  private queue: Row[] = []
+  private timer: ReturnType<typeof setInterval> | null = null
+  private flushing: Promise<void> | null = null
+  private readonly maxQueued: number
+  private readonly batchSize: number
+
+  constructor(
+    private readonly sql: Sql,
+    private readonly opts: MeterOptions,
+  ) {
+    this.maxQueued = opts.maxQueued ?? 200_000
+    this.batchSize = opts.batchSize ?? 500
+  }
+
+  get queued(): number {
+    return this.queue.length
+  }
+
+  start(): void {
+    this.timer ??= setInterval(() => void this.flush(), this.opts.flushMs)
+  }
+
+  /** Queues an event; never throws, never waits. */
+  record(event: UsageEvent): void {
+    this.queue.push(row(event))
+    if (this.queue.length > this.maxQueued) this.spill(this.queue.splice(0, this.queue.length - this.maxQueued))
+  }
+
+  /** Writes everything queued; on failure the events stay queued for the next attempt. */
+  flush(): Promise<void> {
+    this.flushing ??= this.writeAll().finally(() => {
+      this.flushing = null
+    })
+    return this.flushing
+  }
+
+  private async writeAll(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue.slice(0, this.batchSize)
+      try {
+        await this.sql`insert into usage_events ${this.sql(batch)} on conflict (id) do nothing`
+      } catch (err) {
+        log.warn('usage events not written yet; will retry', { queued: this.queue.length, error: describeError(err) })
+        return
+      }
+      this.queue.splice(0, batch.length)
+    }
+  }
+
+  /** Stops the timer and writes what is queued; what still cannot be written goes to the spill file. */
+  async drain(): Promise<void> {
+    if (this.timer) clearInterval(this.timer)
+    this.timer = null
+    if (this.flushing) await this.flushing
+    await this.flush()
+    if (this.queue.length > 0) this.spill(this.queue.splice(0))
+  }
+
+  private spill(rows: Row[]): void {
+    mkdirSync(this.opts.spillDir, { recursive: true })
+    const file = join(this.opts.spillDir, `usage-${Date.now()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}.jsonl`)
+    writeFileSync(file, rows.map(toJson).join('\n') + '\n')
+    log.error('usage events spilled to disk; they are replayed on the next start', { file, count: rows.length })
+  }
+
+  /** Replays spill files left by an earlier process, deleting each once written. */
+  async replaySpilled(): Promise<number> {
+    let files: string[]
+    try {
+      files = readdirSync(this.opts.spillDir).filter((f) => f.startsWith('usage-') && f.endsWith('.jsonl'))
+    } catch {
+      return 0
+    }
+    let n = 0
+    for (const f of files) {
+      const path = join(this.opts.spillDir, f)
+      const rows = readFileSync(path, 'utf8').split('\n').filter(Boolean).map(fromJson)
+      for (let i = 0; i < rows.length; i += this.batchSize) {
+        await this.sql`insert into usage_events ${this.sql(rows.slice(i, i + this.batchSize))} on conflict (id) do nothing`
+      }
+      rmSync(path)
+      n += rows.length
+    }
+    if (n > 0) log.info('replayed spilled usage events', { count: n })
+    return n
+  }
+}

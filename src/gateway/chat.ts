@@ -1,0 +1,206 @@
+/**
+ * @module POST /v1/proxy/chat/completions: admit, resolve, dispatch with fallback before the first byte,
+ * then answer with the upstream's body plus the viapi block (JSON splice, or the stream tap).
+ */
+import {
+  BadGateway,
+  Forbidden,
+  GatewayError,
+  GatewayTimeout,
+  ModelNotFound,
+  ServiceUnavailable,
+  UpstreamRejected,
+  type ErrorType,
+} from '../shared/errors.ts'
+import { redact } from '../shared/secrets.ts'
+import { authenticate } from './auth.ts'
+import { parseChatBody, readJsonObject, type ChatBody } from './body.ts'
+import type { GatewayContext } from './context.ts'
+import type { KeyEntry } from './key-cache.ts'
+import { UpstreamIdle } from './inflight.ts'
+import { estimatePromptTokens } from './providers/mock.ts'
+import { isProviderId } from './providers/index.ts'
+import { resolveTargets, type Target } from './resolve.ts'
+import { RequestMeter } from './settle.ts'
+import { SseTap, StreamProtocolError } from './sse-tap.ts'
+import { streamToClient, type ByteReader } from './stream.ts'
+
+class UpstreamTimedOut extends Error {}
+export class ClientGone extends Error {
+  constructor() {
+    super('the client closed the connection')
+  }
+}
+
+/** A failed attempt: whether the next target may be tried, and the error to show if none is left. */
+interface Failure {
+  retryable: boolean
+  error: GatewayError
+  outcome: 'upstream_error' | 'upstream_rejected' | 'timeout'
+}
+
+export async function handleChat(gw: GatewayContext, request: Request, requestId: string): Promise<Response> {
+  const startedAt = performance.now()
+  const entry = await authenticate(gw.keys, request.headers, Date.now())
+  const chat = parseChatBody(await readJsonObject(request, gw.config.bodyLimitBytes))
+  const targets = admitTargets(gw, entry, chat.model)
+  const meter = new RequestMeter(gw.meter, entry.ctx, requestId, chat.model, chat.stream, startedAt)
+  gw.inflight.begin()
+  let handedOff = false
+  try {
+    const res = await dispatch(gw, chat, targets, meter, request.signal, () => (handedOff = true))
+    return res
+  } finally {
+    if (!handedOff) gw.inflight.end()
+  }
+}
+
+function admitTargets(gw: GatewayContext, entry: KeyEntry, model: string): Target[] {
+  const targets = resolveTargets(model, entry.routes, gw.catalog.current)
+  if (targets.length === 0) throw new ModelNotFound(model)
+  const allowed = entry.ctx.allowedModels
+  if (allowed && !allowed.includes(model)) throw new Forbidden(`This key is not allowed to use the model "${model}".`, 'model_not_allowed')
+  return targets
+}
+
+function upstreamBody(chat: ChatBody, target: Target): Record<string, unknown> {
+  const body: Record<string, unknown> = { ...chat.raw, model: target.upstreamModel }
+  // Always ask for usage so streams bill exactly; the tap hides the usage chunk from clients that did not ask.
+  if (chat.stream) body.stream_options = { ...(chat.raw.stream_options as object | undefined), include_usage: true }
+  return body
+}
+
+async function dispatch(
+  gw: GatewayContext,
+  chat: ChatBody,
+  targets: Target[],
+  meter: RequestMeter,
+  clientSignal: AbortSignal,
+  handOff: () => void,
+): Promise<Response> {
+  let last: Failure | null = null
+  for (const target of targets) {
+    if (clientSignal.aborted) break
+    const adapter = isProviderId(gw.providers, target.provider) ? gw.providers[target.provider] : undefined
+    if (!adapter?.configured) {
+      last = { retryable: true, outcome: 'upstream_error', error: new ServiceUnavailable(`The provider "${target.provider}" is not configured on this gateway.`, 'provider_not_configured') }
+      continue
+    }
+    meter.target = target
+    const upstream = new AbortController()
+    const onClientAbort = () => upstream.abort(new ClientGone())
+    clientSignal.addEventListener('abort', onClientAbort, { once: true })
+    const timer = setTimeout(() => upstream.abort(new UpstreamTimedOut()), gw.config.upstreamTimeoutMs)
+    const detach = () => {
+      clearTimeout(timer)
+      clientSignal.removeEventListener('abort', onClientAbort)
+    }
+    try {
+      const res = await adapter.chat({ body: upstreamBody(chat, target), stream: chat.stream, signal: upstream.signal })
+      if (!res.ok) {
+        last = await rejected(res)
+        detach()
+        if (last.retryable) continue
+        break
+      }
+      if (!chat.stream) {
+        const out = await completeJson(gw, res, meter, upstream)
+        detach()
+        return out
+      }
+      const tap = new SseTap({ clientWantsUsage: chat.wantsUsage, maxEventBytes: 1 << 20, settle: (usage) => meter.settle({ status: 200, outcome: 'ok', usage }) })
+      const reader: ByteReader = res.body!.getReader()
+      const first = await firstEvents(reader, tap)
+      // Committed: from here the client gets bytes, so no other target may be tried.
+      detach()
+      handOff()
+      return streamToClient({
+        gw,
+        reader,
+        tap,
+        first,
+        upstream,
+        clientSignal,
+        meter,
+        estimate: () => ({ promptTokens: estimatePromptTokens(chat.raw.messages), completionTokens: Math.max(0, tap.events - 1) }),
+      })
+    } catch (err) {
+      detach()
+      if (upstream.signal.reason instanceof ClientGone || clientSignal.aborted) break
+      last = failureOf(err, upstream.signal.reason)
+    }
+  }
+  if (clientSignal.aborted) {
+    meter.settle({ status: 499, outcome: 'client_abort', errorCode: 'client_closed', usage: null })
+    throw new GatewayError(499, 'invalid_request_error', 'client_closed', 'The client closed the connection.')
+  }
+  const failure = last ?? { retryable: false, outcome: 'upstream_error', error: new BadGateway('No upstream could serve this request.') }
+  meter.settle({ status: failure.error.status, outcome: failure.outcome, errorCode: failure.error.code, usage: null })
+  throw failure.error
+}
+
+function failureOf(err: unknown, reason: unknown): Failure {
+  if (reason instanceof UpstreamTimedOut || reason instanceof UpstreamIdle) return { retryable: true, outcome: 'timeout', error: new GatewayTimeout() }
+  if (err instanceof StreamProtocolError) return { retryable: true, outcome: 'upstream_error', error: new BadGateway(`The upstream returned an invalid stream: ${err.message}.`, 'upstream_invalid_response') }
+  if (err instanceof InvalidUpstreamJson) return { retryable: true, outcome: 'upstream_error', error: new BadGateway('The upstream returned an invalid response.', 'upstream_invalid_response') }
+  return { retryable: true, outcome: 'upstream_error', error: new BadGateway('The gateway could not reach the upstream provider.', 'upstream_unreachable') }
+}
+
+/** An upstream error status: 429 and 5xx may go to the next target; other 4xx are the caller's and pass through. */
+async function rejected(res: Response): Promise<Failure> {
+  const text = (await res.text().catch(() => '')).slice(0, 64 * 1024)
+  let message = `The upstream provider answered ${res.status}.`
+  let type: ErrorType = res.status === 429 ? 'rate_limit_exceeded' : 'invalid_request_error'
+  let code: string | null = null
+  let param: string | null = null
+  try {
+    const e = (JSON.parse(text) as { error?: { message?: unknown; type?: unknown; code?: unknown; param?: unknown } }).error
+    if (e && typeof e.message === 'string') message = redact(e.message)
+    if (e && typeof e.type === 'string') type = e.type as ErrorType
+    if (e && typeof e.code === 'string') code = e.code
+    if (e && typeof e.param === 'string') param = e.param
+  } catch {
+    // not JSON: keep the generic message
+  }
+  if (res.status >= 500) return { retryable: true, outcome: 'upstream_error', error: new BadGateway(`The upstream provider failed (${res.status}).`) }
+  return { retryable: res.status === 429, outcome: 'upstream_rejected', error: new UpstreamRejected(res.status, message, type, code, param) }
+}
+
+class InvalidUpstreamJson extends Error {}
+
+/** Non-streaming: reads the whole answer, bills its usage, and splices the viapi block in without re-serialising. */
+async function completeJson(gw: GatewayContext, res: Response, meter: RequestMeter, upstream: AbortController): Promise<Response> {
+  const watch = { lastActivity: performance.now(), abort: (e: Error) => upstream.abort(e) }
+  const unwatch = gw.inflight.watch(watch)
+  let text: string
+  try {
+    text = await res.text()
+  } finally {
+    unwatch()
+  }
+  let parsed: { choices?: unknown; usage?: unknown }
+  try {
+    parsed = JSON.parse(text) as typeof parsed
+  } catch {
+    throw new InvalidUpstreamJson()
+  }
+  if (!parsed || typeof parsed !== 'object' || !Array.isArray(parsed.choices)) throw new InvalidUpstreamJson()
+  const usage = parsed.usage && typeof parsed.usage === 'object' ? parsed.usage : null
+  const block = meter.settle({ status: 200, outcome: 'ok', usage })
+  const end = text.lastIndexOf('}')
+  const body = `${text.slice(0, end)},"viapi":${JSON.stringify(block)}}`
+  return new Response(body, { status: 200, headers: { 'content-type': 'application/json' } })
+}
+
+/** Reads until the tap yields the first client bytes; garbage, an early end or a reset here lets the next target try. */
+async function firstEvents(reader: ByteReader, tap: SseTap): Promise<Uint8Array[]> {
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) {
+      tap.end()
+      throw new StreamProtocolError('upstream closed the stream before any event')
+    }
+    const out = tap.push(value)
+    if (out.length > 0) return out
+  }
+}

@@ -1,0 +1,17 @@
+/** @module What the gateway's handlers share: caches, providers, the meter and in-flight tracking. */
+import type { CatalogModel } from '../billing/catalog.ts'
+import type { UsageMeter } from '../billing/meter.ts'
+import type { Config } from '../shared/config.ts'
+import type { Inflight } from './inflight.ts'
+import type { KeyCache } from './key-cache.ts'
+import type { ProviderRegistry } from './providers/index.ts'
+
+export interface GatewayContext {
+  config: Config
+  keys: KeyCache
+  /** Replaced wholesale when the catalog reloads; readers take the current map per request. */
+  catalog: { current: ReadonlyMap<string, CatalogModel> }
+  providers: ProviderRegistry
+  meter: UsageMeter
+  inflight: Inflight
+}

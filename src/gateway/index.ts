@@ -1,0 +1,11 @@
+/** @module The gateway plugin: the OpenAI-compatible proxy routes under /v1/proxy. */
+import { Elysia } from 'elysia'
+import { handleChat } from './chat.ts'
+import type { GatewayContext } from './context.ts'
+import { listModels } from './models.ts'
+
+export function gatewayPlugin(gw: GatewayContext) {
+  return new Elysia({ name: 'gateway', prefix: '/v1/proxy' })
+    .post('/chat/completions', ({ request, set }) => handleChat(gw, request, String(set.headers['x-viapi-request-id'])), { parse: 'none' })
+    .get('/models', ({ request }) => listModels(gw, request.headers))
+}

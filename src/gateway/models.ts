@@ -1,0 +1,33 @@
+/** @module GET /v1/proxy/models: the aliases and catalog models this key may call, in OpenAI's list format. */
+import { authenticate } from './auth.ts'
+import type { GatewayContext } from './context.ts'
+import { isProviderId } from './providers/index.ts'
+import { resolveTargets } from './resolve.ts'
+
+interface ModelObject {
+  id: string
+  object: 'model'
+  created: number
+  owned_by: string
+}
+
+export async function listModels(gw: GatewayContext, headers: Headers): Promise<{ object: 'list'; data: ModelObject[] }> {
+  const entry = await authenticate(gw.keys, headers, Date.now())
+  const catalog = gw.catalog.current
+  const allowed = entry.ctx.allowedModels
+  const data: ModelObject[] = []
+  const seen = new Set<string>()
+  for (const alias of entry.routes.keys()) {
+    if (allowed && !allowed.includes(alias)) continue
+    if (resolveTargets(alias, entry.routes, catalog).length === 0) continue
+    seen.add(alias)
+    data.push({ id: alias, object: 'model', created: 0, owned_by: 'viapi' })
+  }
+  for (const m of catalog.values()) {
+    if (m.kind !== 'chat' || seen.has(m.id)) continue
+    if (allowed && !allowed.includes(m.id)) continue
+    if (!isProviderId(gw.providers, m.provider) || !gw.providers[m.provider].configured) continue
+    data.push({ id: m.id, object: 'model', created: 0, owned_by: m.provider })
+  }
+  return { object: 'list', data }
+}
