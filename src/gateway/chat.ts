@@ -108,7 +108,12 @@ async function dispatch(
         detach()
         return out
       }
-      const tap = new SseTap({ clientWantsUsage: chat.wantsUsage, maxEventBytes: 1 << 20, settle: (usage) => meter.settle({ status: 200, outcome: 'ok', usage }) })
+      const estimate = () => ({ promptTokens: estimatePromptTokens(chat.raw.messages), completionTokens: Math.max(0, tap.events - 1) })
+      const tap: SseTap = new SseTap({
+        clientWantsUsage: chat.wantsUsage,
+        maxEventBytes: 1 << 20,
+        settle: (usage) => meter.settle({ status: 200, outcome: 'ok', usage, estimate: estimate() }),
+      })
       const reader: ByteReader = res.body!.getReader()
       const first = await firstEvents(reader, tap)
       // Committed: from here the client gets bytes, so no other target may be tried.
@@ -122,7 +127,7 @@ async function dispatch(
         upstream,
         clientSignal,
         meter,
-        estimate: () => ({ promptTokens: estimatePromptTokens(chat.raw.messages), completionTokens: Math.max(0, tap.events - 1) }),
+        estimate,
       })
     } catch (err) {
       detach()
