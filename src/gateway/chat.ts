@@ -112,7 +112,7 @@ async function dispatch(
       const tap: SseTap = new SseTap({
         clientWantsUsage: chat.wantsUsage,
         maxEventBytes: 1 << 20,
-        settle: (usage) => meter.settle({ status: 200, outcome: 'ok', usage, estimate: estimate() }),
+        settle: (usage) => meter.settle({ status: 200, outcome: 'ok', usage, estimate }),
       })
       const reader: ByteReader = res.body!.getReader()
       const first = await firstEvents(reader, tap)

@@ -24,7 +24,7 @@ export interface Settlement {
   errorCode?: string | null
   usage: UpstreamUsage | null
   /** Token counts to bill when the upstream sent no usage (counted from what was streamed). */
-  estimate?: { promptTokens: number; completionTokens: number }
+  estimate?: () => { promptTokens: number; completionTokens: number }
 }
 
 function count(n: unknown): number {
@@ -54,8 +54,9 @@ export class RequestMeter {
     if (this.block) return this.block
     const t = this.target
     const estimated = s.usage === null && s.estimate !== undefined
-    const promptTokens = s.usage ? count(s.usage.prompt_tokens) : (s.estimate?.promptTokens ?? 0)
-    const completionTokens = s.usage ? count(s.usage.completion_tokens) : (s.estimate?.completionTokens ?? 0)
+    const guess = s.usage === null ? s.estimate?.() : undefined
+    const promptTokens = s.usage ? count(s.usage.prompt_tokens) : (guess?.promptTokens ?? 0)
+    const completionTokens = s.usage ? count(s.usage.completion_tokens) : (guess?.completionTokens ?? 0)
     const cachedTokens = s.usage ? count(s.usage.prompt_tokens_details?.cached_tokens) : 0
     const charge: Charge =
       t && (promptTokens > 0 || completionTokens > 0)

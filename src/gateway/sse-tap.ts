@@ -81,14 +81,28 @@ export class SseTap {
       this.events += countEvents(complete)
       return [complete]
     }
+    // Only events holding a pattern hit are parsed; the runs between them pass through as single slices.
+    const hits = hitPositions(complete)
     const out: Uint8Array[] = []
     let pos = 0
+    let runStart = 0
+    let h = 0
     while (pos < complete.length) {
       const next = complete.indexOf(LFLF, pos)
       const stop = next === -1 ? complete.length : next + 2
-      this.event(complete.subarray(pos, stop), out)
+      while (h < hits.length && hits[h]! < pos) h++
+      const interesting = this.holding || (h < hits.length && hits[h]! < stop)
+      if (interesting) {
+        if (runStart < pos) out.push(complete.subarray(runStart, pos))
+        this.event(complete.subarray(pos, stop), out)
+        runStart = stop
+      } else {
+        if (!startsLikeSse(complete, pos)) throw new StreamProtocolError('upstream sent something that is not an event stream')
+        this.events++
+      }
       pos = stop
     }
+    if (runStart < complete.length) out.push(complete.subarray(runStart))
     return out
   }
 
@@ -130,8 +144,7 @@ export class SseTap {
       out.push(ev)
       return
     }
-    const interesting = hasAny(ev, FINISH) || hasAny(ev, USAGE)
-    if (!interesting) {
+    if (!hasAny(ev, FINISH) && !hasAny(ev, USAGE)) {
       this.events++
       this.pass(ev, out)
       return
@@ -200,6 +213,19 @@ export class EndedEarly extends StreamProtocolError {
   constructor(readonly pending: Uint8Array[]) {
     super('upstream stream ended before it finished')
   }
+}
+
+/** Sorted offsets of every byte pattern that can mark an event worth parsing. */
+function hitPositions(buf: Buffer): number[] {
+  const hits: number[] = []
+  for (const p of [...FINISH, ...USAGE, DONE]) {
+    let at = buf.indexOf(p)
+    while (at !== -1) {
+      hits.push(at)
+      at = buf.indexOf(p, at + p.length)
+    }
+  }
+  return hits.sort((a, b) => a - b)
 }
 
 function countEvents(buf: Buffer): number {

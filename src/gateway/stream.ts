@@ -38,7 +38,7 @@ export function streamToClient(p: StreamParts): Response {
     finished = true
     unwatch()
     p.clientSignal.removeEventListener('abort', onClientGone)
-    meter.settle({ status, outcome, errorCode, usage: tap.usage, estimate: p.estimate() })
+    meter.settle({ status, outcome, errorCode, usage: tap.usage, estimate: p.estimate })
     gw.inflight.end()
   }
   const onClientGone = () => {

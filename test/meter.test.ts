@@ -1,0 +1,82 @@
+/** The usage meter against a real Postgres: batches land, a dead database spills to disk, the next start replays. */
+import { afterAll, beforeAll, expect, test } from 'bun:test'
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { UsageMeter, type UsageEvent } from '../src/billing/meter.ts'
+import type { Database } from '../src/shared/db.ts'
+import { openDatabase } from '../src/shared/db.ts'
+import { newId } from '../src/shared/ids.ts'
+import { readyDb, testDb, type TestDb } from './helpers/gateway.ts'
+
+let db: TestDb
+let conn: Database
+const spillDir = mkdtempSync(join(tmpdir(), 'viapi-spill-'))
+
+beforeAll(async () => {
+  db = await testDb('postgres')
+  conn = await readyDb(db)
+})
+afterAll(async () => {
+  await conn.close()
+  await db.drop()
+  rmSync(spillDir, { recursive: true, force: true })
+})
+
+const event = (billed: bigint): UsageEvent => ({
+  id: newId('req'),
+  firmId: 'firm_x',
+  clientId: 'cli_x',
+  keyId: 'key_x',
+  endpoint: 'chat.completions',
+  modelRequested: 'default',
+  modelUsed: 'gpt-4o-mini',
+  provider: 'openai',
+  promptTokens: 12,
+  completionTokens: 18,
+  cachedTokens: 0,
+  costNano: billed,
+  markupNano: 0n,
+  billedNano: billed,
+  status: 200,
+  outcome: 'ok',
+  errorCode: null,
+  usageEstimated: false,
+  stream: false,
+  latencyMs: 3,
+  createdAt: new Date(),
+})
+
+test('events are written in batches and sums stay exact', async () => {
+  const meter = new UsageMeter(conn.sql, { flushMs: 60_000, spillDir, batchSize: 7 })
+  for (let i = 0; i < 50; i++) meter.record(event(9_007_199_254_740_993n)) // above 2^53: must not round
+  await meter.drain()
+  const [sum] = await conn.sql<{ n: bigint; total: bigint }[]>`select count(*)::bigint as n, sum(billed_nano)::bigint as total from usage_events where firm_id = 'firm_x'`
+  expect(sum).toEqual({ n: 50n, total: 9_007_199_254_740_993n * 50n })
+})
+
+test('database unreachable at shutdown: events spill to disk and the next start replays them once', async () => {
+  const dead = await openDatabase({ databaseUrl: 'postgres://postgres@127.0.0.1:1/none', dataDir: '' })
+  const meter = new UsageMeter(dead.sql, { flushMs: 60_000, spillDir })
+  const events = Array.from({ length: 5 }, () => event(1n))
+  for (const e of events) meter.record(e)
+  await meter.drain()
+  await dead.close()
+  expect(readdirSync(spillDir).filter((f) => f.endsWith('.jsonl'))).toHaveLength(1)
+
+  const next = new UsageMeter(conn.sql, { flushMs: 60_000, spillDir })
+  expect(await next.replaySpilled()).toBe(5)
+  expect(readdirSync(spillDir)).toHaveLength(0)
+  const ids = events.map((e) => e.id)
+  const rows = await conn.sql`select id from usage_events where id in ${conn.sql(ids)}`
+  expect(rows).toHaveLength(5)
+})
+
+test('a flush that fails keeps the events queued for the next attempt', async () => {
+  const dead = await openDatabase({ databaseUrl: 'postgres://postgres@127.0.0.1:1/none', dataDir: '' })
+  const meter = new UsageMeter(dead.sql, { flushMs: 60_000, spillDir })
+  meter.record(event(1n))
+  await meter.flush()
+  expect(meter.queued).toBe(1)
+  await dead.close()
+})
