@@ -1,5 +1,10 @@
 /** @module The composition root: the one place that assembles the HTTP app from its feature plugins. */
 import { Elysia } from 'elysia'
+import type { JwtConfig } from './admin/auth.ts'
+import type { AdminDeps } from './admin/context.ts'
+import { adminRestPlugin } from './admin/http.ts'
+import { docsPlugin } from './docs.ts'
+import { graphqlPlugin } from './graphql/index.ts'
 import { gatewayPlugin } from './gateway/index.ts'
 import type { GatewayContext } from './gateway/context.ts'
 import type { Database } from './shared/db.ts'
@@ -10,11 +15,13 @@ import { describeError, log } from './shared/log.ts'
 export interface AppDeps {
   gw: GatewayContext
   db: Database
+  admin: AdminDeps
+  jwt: JwtConfig | null
 }
 
 const REQUEST_ID = 'x-viapi-request-id'
 
-export function createApp({ gw, db }: AppDeps) {
+export function createApp({ gw, db, admin, jwt }: AppDeps) {
   return new Elysia()
     .onRequest(({ set }) => {
       set.headers[REQUEST_ID] = newId('req')
@@ -45,7 +52,10 @@ export function createApp({ gw, db }: AppDeps) {
         return { status: 'unavailable', database: describeError(err) }
       }
     })
+    .use(docsPlugin())
     .use(gatewayPlugin(gw))
+    .use(adminRestPlugin(admin, gw.keys, jwt))
+    .use(graphqlPlugin(admin, jwt, gw.config.production))
 }
 
 export type App = ReturnType<typeof createApp>

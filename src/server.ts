@@ -1,5 +1,7 @@
 /** @module Process lifecycle for `viapi serve`: open and migrate the database, build the app, listen, drain on signals. */
 import { join, resolve } from 'node:path'
+import { jwtConfig } from './admin/auth.ts'
+import type { AdminDeps } from './admin/context.ts'
 import { createApp } from './app.ts'
 import { loadCatalog, syncCatalog } from './billing/catalog.ts'
 import { UsageMeter } from './billing/meter.ts'
@@ -7,6 +9,7 @@ import type { GatewayContext } from './gateway/context.ts'
 import { Inflight } from './gateway/inflight.ts'
 import { KeyCache, type KeyEntry } from './gateway/key-cache.ts'
 import { createProviders } from './gateway/providers/index.ts'
+import { createBus } from './shared/bus.ts'
 import type { Config } from './shared/config.ts'
 import { openDatabase, type Database } from './shared/db.ts'
 import { describeError, log } from './shared/log.ts'
@@ -52,13 +55,20 @@ export async function serve(config: Config): Promise<Running> {
     meter,
     inflight: new Inflight(config.streamIdleTimeoutMs),
   }
-  const catalogTimer = setInterval(() => {
+  const reloadCatalog = () =>
     loadCatalog(sql)
       .then((c) => (gw.catalog.current = c))
       .catch((err: unknown) => log.warn('catalog reload failed', { error: describeError(err) }))
-  }, 60_000)
+  const catalogTimer = setInterval(reloadCatalog, 60_000)
 
-  const app = createApp({ gw, db }).listen({
+  const bus = await createBus(config.redisUrl, config.redisPrefix)
+  bus.subscribe((m) => {
+    if (m.kind === 'invalidate') keys.invalidate(m.inv)
+    else void reloadCatalog()
+  })
+  const admin: AdminDeps = { sql, bus, catalog: gw.catalog }
+
+  const app = createApp({ gw, db, admin, jwt: jwtConfig(config.env) }).listen({
     port: config.port,
     hostname: config.host,
     // The body limit is ours to enforce with an OpenAI-shaped 413; Bun's own check would answer with an empty body.
@@ -81,6 +91,7 @@ export async function serve(config: Config): Promise<Running> {
       }
       gw.inflight.stop()
       await meter.drain()
+      await bus.close()
       await db.close().catch((err: unknown) => log.warn('database close failed', { error: describeError(err) }))
       log.info('stopped')
     })()

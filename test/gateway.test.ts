@@ -190,7 +190,7 @@ for (const mode of ['embedded', 'postgres'] as DbMode[]) {
 
       test('revoked key: 401 key_revoked; expired key: 401 key_expired', async () => {
         const revoked = await mintKey(conn.sql, { firmId: fx.firm_id, clientId: fx.client_id! })
-        await revokeKey(conn.sql, revoked.key.id)
+        await revokeKey(conn.sql, null, revoked.key.id)
         await expectError(await post({ model: 'default', messages: [] }, { authorization: `Bearer ${revoked.secret}` }), 401, 'key_revoked')
         const expired = await mintKey(conn.sql, { firmId: fx.firm_id, clientId: fx.client_id!, expiresAt: new Date(Date.now() - 1000) })
         await expectError(await post({ model: 'default', messages: [] }, { authorization: `Bearer ${expired.secret}` }), 401, 'key_expired')

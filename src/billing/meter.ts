@@ -1,5 +1,5 @@
 /**
- * @module Owns the usage_events table: the meter every billable endpoint settles through. Events are queued in
+ * @module The meter every billable endpoint settles through. Events are queued in
  * memory and written in batches off the request path; a failed write keeps them queued, and at shutdown
  * whatever cannot be written is spilled to a file that the next start replays (ids make replays harmless).
  */
@@ -7,6 +7,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { join } from 'node:path'
 import type { Sql } from '../shared/db.ts'
 import { describeError, log } from '../shared/log.ts'
+import { insertUsage, type UsageRowInsert } from './usage.ts'
 
 export type Outcome = 'ok' | 'upstream_error' | 'upstream_rejected' | 'timeout' | 'client_abort' | 'shutdown' | 'internal_error'
 
@@ -42,7 +43,7 @@ export interface MeterOptions {
   batchSize?: number
 }
 
-const row = (e: UsageEvent) => ({
+const row = (e: UsageEvent): UsageRowInsert => ({
   id: e.id,
   firm_id: e.firmId,
   client_id: e.clientId,
@@ -66,7 +67,7 @@ const row = (e: UsageEvent) => ({
   created_at: e.createdAt,
 })
 
-type Row = ReturnType<typeof row>
+type Row = UsageRowInsert
 
 const toJson = (r: Row) => JSON.stringify(r, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))
 
@@ -122,7 +123,7 @@ export class UsageMeter {
     while (this.queue.length > 0) {
       const batch = this.queue.slice(0, this.batchSize)
       try {
-        await this.sql`insert into usage_events ${this.sql(batch)} on conflict (id) do nothing`
+        await insertUsage(this.sql, batch)
       } catch (err) {
         log.warn('usage events not written yet; will retry', { queued: this.queue.length, error: describeError(err) })
         return
@@ -160,7 +161,7 @@ export class UsageMeter {
       const path = join(this.opts.spillDir, f)
       const rows = readFileSync(path, 'utf8').split('\n').filter(Boolean).map(fromJson)
       for (let i = 0; i < rows.length; i += this.batchSize) {
-        await this.sql`insert into usage_events ${this.sql(rows.slice(i, i + this.batchSize))} on conflict (id) do nothing`
+        await insertUsage(this.sql, rows.slice(i, i + this.batchSize))
       }
       rmSync(path)
       n += rows.length

@@ -2,10 +2,11 @@
 import { Elysia } from 'elysia'
 import { handleChat } from './chat.ts'
 import type { GatewayContext } from './context.ts'
+import { proxyDocs } from './docs.ts'
 import { listModels } from './models.ts'
 
 export function gatewayPlugin(gw: GatewayContext) {
   return new Elysia({ name: 'gateway', prefix: '/v1/proxy' })
-    .post('/chat/completions', ({ request, set }) => handleChat(gw, request, String(set.headers['x-viapi-request-id'])), { parse: 'none' })
-    .get('/models', ({ request }) => listModels(gw, request.headers))
+    .post('/chat/completions', ({ request, set }) => handleChat(gw, request, String(set.headers['x-viapi-request-id'])), { parse: 'none', detail: proxyDocs.chat })
+    .get('/models', ({ request }) => listModels(gw, request.headers), { detail: proxyDocs.models })
 }

@@ -5,6 +5,7 @@
  * known keys keep working from their last copy.
  */
 import type { KeyContext } from '../tenancy/keys.ts'
+import type { Invalidation } from '../shared/bus.ts'
 import { describeError, log } from '../shared/log.ts'
 import type { RouteTable } from './resolve.ts'
 
@@ -18,13 +19,6 @@ interface Slot {
   loadedAt: number
 }
 
-export interface Invalidation {
-  keyId?: string
-  keyHash?: string
-  clientId?: string
-  firmId?: string
-  all?: boolean
-}
 
 export interface KeyCacheOptions {
   ttlMs: number

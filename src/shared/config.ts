@@ -22,6 +22,8 @@ export interface Config {
   shutdownGraceMs: number
   /** Backstop lifetime of cached keys when no invalidation arrives, ms. */
   keyCacheTtlMs: number
+  /** NODE_ENV=production: no GraphiQL, introspection only for authenticated callers. */
+  production: boolean
   env: Record<string, string | undefined>
 }
 
@@ -56,6 +58,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const level = (env.LOG_LEVEL ?? 'info').toLowerCase()
   if (!LEVELS.includes(level as LogLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`)
   url(env, 'OPENAI_BASE_URL', ['http:', 'https:'])
+  url(env, 'VIAPI_JWKS_URL', ['http:', 'https:'])
   return {
     port: int(env, 'PORT', 8787, 0, 65535),
     host: env.HOST || '0.0.0.0',
@@ -70,6 +73,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     usageFlushMs: int(env, 'VIAPI_USAGE_FLUSH_MS', 1000, 10, 3_600_000),
     shutdownGraceMs: int(env, 'VIAPI_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     keyCacheTtlMs: int(env, 'VIAPI_KEY_CACHE_TTL_MS', 30_000, 100, 3_600_000),
+    production: env.NODE_ENV === 'production',
     env,
   }
 }

@@ -31,3 +31,19 @@ export async function getFirm(sql: Sql, id: string): Promise<Firm | null> {
   const [row] = await sql<FirmRow[]>`select * from firms where id = ${id}`
   return row ? toFirm(row) : null
 }
+
+export async function firmsByIds(sql: Sql, ids: readonly string[]): Promise<Firm[]> {
+  if (ids.length === 0) return []
+  return (await sql<FirmRow[]>`select * from firms where id in ${sql(ids)}`).map(toFirm)
+}
+
+export async function listFirms(sql: Sql, page: { after: string | null; limit: number }): Promise<Firm[]> {
+  const rows = await sql<FirmRow[]>`
+    select * from firms ${page.after ? sql`where id > ${page.after}` : sql``} order by id limit ${page.limit}`
+  return rows.map(toFirm)
+}
+
+export async function setFirmMarkup(sql: Sql, id: string, markupBps: number): Promise<Firm | null> {
+  const [row] = await sql<FirmRow[]>`update firms set markup_bps = ${markupBps} where id = ${id} returning *`
+  return row ? toFirm(row) : null
+}

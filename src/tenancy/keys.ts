@@ -2,10 +2,12 @@
 import type { Sql } from '../shared/db.ts'
 import { newId, randomBase62 } from '../shared/ids.ts'
 import { hashSecret, secretPrefix } from '../shared/secrets.ts'
+import { inFirm, type FirmScope } from './scope.ts'
 
 export const KEY_PREFIX = 'vi_live_'
 
 export type KeyStatus = 'active' | 'revoked'
+export type Enforcement = 'hard' | 'soft'
 
 export interface ApiKey {
   id: string
@@ -14,9 +16,27 @@ export interface ApiKey {
   label: string
   prefix: string
   status: KeyStatus
-  expiresAt: Date | null
+  monthlyCapNano: bigint | null
+  capClamped: boolean
+  enforcement: Enforcement
   allowedModels: string[] | null
+  rpm: number | null
+  rpd: number | null
+  expiresAt: Date | null
   createdAt: Date
+  revokedAt: Date | null
+}
+
+/** The guardrails a key carries; every field optional on mint and update. */
+export interface KeyGuardrails {
+  label?: string
+  monthlyCapNano?: bigint | null
+  capClamped?: boolean
+  enforcement?: Enforcement
+  allowedModels?: string[] | null
+  rpm?: number | null
+  rpd?: number | null
+  expiresAt?: Date | null
 }
 
 /** What the gateway needs to admit a request: the key, its client and the markup in force. */
@@ -38,10 +58,18 @@ interface KeyRow {
   label: string
   prefix: string
   status: KeyStatus
-  expires_at: Date | null
+  monthly_cap_nano: bigint | null
+  cap_clamped: boolean
+  enforcement: Enforcement
   allowed_models: string[] | null
+  rpm: number | null
+  rpd: number | null
+  expires_at: Date | null
   created_at: Date
+  revoked_at: Date | null
 }
+
+const COLUMNS = 'id, firm_id, client_id, label, prefix, status, monthly_cap_nano, cap_clamped, enforcement, allowed_models, rpm, rpd, expires_at, created_at, revoked_at'
 
 const toKey = (r: KeyRow): ApiKey => ({
   id: r.id,
@@ -50,30 +78,76 @@ const toKey = (r: KeyRow): ApiKey => ({
   label: r.label,
   prefix: r.prefix,
   status: r.status,
-  expiresAt: r.expires_at,
+  monthlyCapNano: r.monthly_cap_nano,
+  capClamped: r.cap_clamped,
+  enforcement: r.enforcement,
   allowedModels: r.allowed_models,
+  rpm: r.rpm,
+  rpd: r.rpd,
+  expiresAt: r.expires_at,
   createdAt: r.created_at,
+  revokedAt: r.revoked_at,
 })
 
-/** Mints a key for a client; the secret is returned here once and never stored. */
-export async function mintKey(
-  sql: Sql,
-  input: { firmId: string; clientId: string; label?: string; expiresAt?: Date | null; allowedModels?: string[] | null },
-): Promise<{ secret: string; key: ApiKey }> {
-  const secret = KEY_PREFIX + randomBase62(40)
-  const [row] = await sql<KeyRow[]>`
-    insert into api_keys (id, firm_id, client_id, label, key_hash, prefix, expires_at, allowed_models)
-    values (${newId('key')}, ${input.firmId}, ${input.clientId}, ${input.label ?? ''}, ${hashSecret(secret)},
-            ${secretPrefix(secret)}, ${input.expiresAt ?? null}, ${input.allowedModels ?? null})
-    returning id, firm_id, client_id, label, prefix, status, expires_at, allowed_models, created_at`
-  return { secret, key: toKey(row!) }
+function columnsOf(g: KeyGuardrails): Record<string, unknown> {
+  const set: Record<string, unknown> = {}
+  if (g.label !== undefined) set.label = g.label
+  if (g.monthlyCapNano !== undefined) set.monthly_cap_nano = g.monthlyCapNano
+  if (g.capClamped !== undefined) set.cap_clamped = g.capClamped
+  if (g.enforcement !== undefined) set.enforcement = g.enforcement
+  if (g.allowedModels !== undefined) set.allowed_models = g.allowedModels
+  if (g.rpm !== undefined) set.rpm = g.rpm
+  if (g.rpd !== undefined) set.rpd = g.rpd
+  if (g.expiresAt !== undefined) set.expires_at = g.expiresAt
+  return set
 }
 
-export async function revokeKey(sql: Sql, id: string): Promise<ApiKey | null> {
-  const [row] = await sql<KeyRow[]>`
-    update api_keys set status = 'revoked', revoked_at = coalesce(revoked_at, now()) where id = ${id}
-    returning id, firm_id, client_id, label, prefix, status, expires_at, allowed_models, created_at`
-  return row ? toKey(row) : null
+/** Mints a key for a client; the secret is returned here once and never stored. */
+export async function mintKey(sql: Sql, input: { firmId: string; clientId: string } & KeyGuardrails): Promise<{ secret: string; key: ApiKey }> {
+  const secret = KEY_PREFIX + randomBase62(40)
+  const row = {
+    id: newId('key'),
+    firm_id: input.firmId,
+    client_id: input.clientId,
+    key_hash: hashSecret(secret),
+    prefix: secretPrefix(secret),
+    label: '',
+    ...columnsOf(input),
+  }
+  const [r] = await sql<KeyRow[]>`insert into api_keys ${sql(row)} returning ${sql.unsafe(COLUMNS)}`
+  return { secret, key: toKey(r!) }
+}
+
+export async function getKey(sql: Sql, scope: FirmScope, id: string): Promise<ApiKey | null> {
+  const [r] = await sql<KeyRow[]>`select ${sql.unsafe(COLUMNS)} from api_keys where id = ${id} ${inFirm(sql, scope)}`
+  return r ? toKey(r) : null
+}
+
+export async function listKeys(sql: Sql, scope: FirmScope, clientId: string, page: { after: string | null; limit: number }): Promise<ApiKey[]> {
+  const rows = await sql<KeyRow[]>`
+    select ${sql.unsafe(COLUMNS)} from api_keys
+    where client_id = ${clientId} ${inFirm(sql, scope)} ${page.after ? sql`and id > ${page.after}` : sql``}
+    order by id limit ${page.limit}`
+  return rows.map(toKey)
+}
+
+export async function keysByIds(sql: Sql, ids: readonly string[]): Promise<ApiKey[]> {
+  if (ids.length === 0) return []
+  return (await sql<KeyRow[]>`select ${sql.unsafe(COLUMNS)} from api_keys where id in ${sql(ids)}`).map(toKey)
+}
+
+export async function updateKey(sql: Sql, scope: FirmScope, id: string, patch: KeyGuardrails): Promise<ApiKey | null> {
+  const set = columnsOf(patch)
+  if (Object.keys(set).length === 0) return getKey(sql, scope, id)
+  const [r] = await sql<KeyRow[]>`update api_keys set ${sql(set)} where id = ${id} ${inFirm(sql, scope)} returning ${sql.unsafe(COLUMNS)}`
+  return r ? toKey(r) : null
+}
+
+export async function revokeKey(sql: Sql, scope: FirmScope, id: string): Promise<ApiKey | null> {
+  const [r] = await sql<KeyRow[]>`
+    update api_keys set status = 'revoked', revoked_at = coalesce(revoked_at, now()) where id = ${id} ${inFirm(sql, scope)}
+    returning ${sql.unsafe(COLUMNS)}`
+  return r ? toKey(r) : null
 }
 
 /** One read on a cache miss: the key with its client's and firm's markup. Null when no key has this hash. */

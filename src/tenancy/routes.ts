@@ -2,6 +2,7 @@
 import type { Sql } from '../shared/db.ts'
 import { InvalidRequest } from '../shared/errors.ts'
 import { newId } from '../shared/ids.ts'
+import { inFirm, type FirmScope } from './scope.ts'
 
 export interface Route {
   id: string
@@ -67,4 +68,25 @@ export async function routesForClient(sql: Sql, firmId: string, clientId: string
     out.push(toRoute(r))
   }
   return out
+}
+
+export async function listRoutes(sql: Sql, scope: FirmScope, clientId: string, page: { after: string | null; limit: number }): Promise<Route[]> {
+  const rows = await sql<RouteRow[]>`
+    select * from routes where client_id = ${clientId} ${inFirm(sql, scope)} ${page.after ? sql`and id > ${page.after}` : sql``}
+    order by id limit ${page.limit}`
+  return rows.map(toRoute)
+}
+
+export async function getRoute(sql: Sql, scope: FirmScope, id: string): Promise<Route | null> {
+  const [row] = await sql<RouteRow[]>`select * from routes where id = ${id} ${inFirm(sql, scope)}`
+  return row ? toRoute(row) : null
+}
+
+export async function routeAliasTaken(sql: Sql, firmId: string, clientId: string | null, alias: string): Promise<boolean> {
+  return (await sql`select 1 from routes where firm_id = ${firmId} and client_id is not distinct from ${clientId} and alias = ${alias}`).length > 0
+}
+
+export async function deleteRoute(sql: Sql, scope: FirmScope, id: string): Promise<Route | null> {
+  const [row] = await sql<RouteRow[]>`delete from routes where id = ${id} ${inFirm(sql, scope)} returning *`
+  return row ? toRoute(row) : null
 }

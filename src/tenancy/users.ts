@@ -33,3 +33,8 @@ export async function findUserByEmail(sql: Sql, email: string): Promise<User | n
   const [row] = await sql<UserRow[]>`select id, firm_id, email, role, created_at from users where lower(email) = lower(${email.trim()})`
   return row ? toUser(row) : null
 }
+
+export async function getUser(sql: Sql, id: string): Promise<User | null> {
+  const [row] = await sql<UserRow[]>`select id, firm_id, email, role, created_at from users where id = ${id}`
+  return row ? toUser(row) : null
+}

@@ -1,0 +1,16 @@
+/** @module What admin services need: the database, the change bus and the catalog. */
+import type { CatalogModel } from '../billing/catalog.ts'
+import type { Bus } from '../shared/bus.ts'
+import type { Pool } from '../shared/db.ts'
+
+export interface AdminDeps {
+  sql: Pool
+  bus: Bus
+  catalog: { current: ReadonlyMap<string, CatalogModel> }
+}
+
+/** Keyset page request: `after` is the last id seen, `limit` at most 100. */
+export interface Page {
+  after: string | null
+  limit: number
+}

@@ -1,0 +1,153 @@
+/**
+ * @module Owns the usage_events table: batched inserts from the meter, the aggregates behind usage reports,
+ * and keyset-paged rows for CSV export (constant memory, never one long-held connection).
+ */
+import type { Sql } from '../shared/db.ts'
+import { inFirm, type FirmScope } from '../tenancy/scope.ts'
+
+export interface UsageRowInsert {
+  id: string
+  firm_id: string
+  client_id: string
+  key_id: string
+  endpoint: string
+  model_requested: string
+  model_used: string | null
+  provider: string | null
+  prompt_tokens: number
+  completion_tokens: number
+  cached_tokens: number
+  cost_nano: bigint
+  markup_nano: bigint
+  billed_nano: bigint
+  status: number
+  outcome: string
+  error_code: string | null
+  usage_estimated: boolean
+  stream: boolean
+  latency_ms: number
+  created_at: Date
+}
+
+/** Idempotent: an id already written is skipped, so replays and retries are harmless. */
+export async function insertUsage(sql: Sql, rows: UsageRowInsert[]): Promise<void> {
+  if (rows.length > 0) await sql`insert into usage_events ${sql(rows)} on conflict (id) do nothing`
+}
+
+/** A time window [from, to) in absolute instants. */
+export interface Window {
+  from: Date
+  to: Date
+}
+
+export interface UsageTotals {
+  requests: number
+  promptTokens: number
+  completionTokens: number
+  cachedTokens: number
+  costNano: bigint
+  markupNano: bigint
+  billedNano: bigint
+}
+
+export interface UsageReport extends UsageTotals {
+  byDay: (UsageTotals & { date: string })[]
+  byModel: (UsageTotals & { model: string })[]
+  byKey: (UsageTotals & { keyId: string; keyPrefix: string | null })[]
+}
+
+interface AggRow {
+  requests: bigint
+  prompt_tokens: bigint | null
+  completion_tokens: bigint | null
+  cached_tokens: bigint | null
+  cost_nano: bigint | null
+  markup_nano: bigint | null
+  billed_nano: bigint | null
+}
+
+const AGG = `count(*)::bigint as requests, sum(prompt_tokens)::bigint as prompt_tokens, sum(completion_tokens)::bigint as completion_tokens,
+  sum(cached_tokens)::bigint as cached_tokens, sum(cost_nano)::bigint as cost_nano, sum(markup_nano)::bigint as markup_nano,
+  sum(billed_nano)::bigint as billed_nano`
+
+const totals = (r: AggRow | undefined): UsageTotals => ({
+  requests: Number(r?.requests ?? 0n),
+  promptTokens: Number(r?.prompt_tokens ?? 0n),
+  completionTokens: Number(r?.completion_tokens ?? 0n),
+  cachedTokens: Number(r?.cached_tokens ?? 0n),
+  costNano: r?.cost_nano ?? 0n,
+  markupNano: r?.markup_nano ?? 0n,
+  billedNano: r?.billed_nano ?? 0n,
+})
+
+/** Totals and breakdowns by day (in `timezone`), model and key for one client over a window. */
+export async function usageReport(sql: Sql, clientId: string, window: Window, timezone: string): Promise<UsageReport> {
+  const where = sql`client_id = ${clientId} and created_at >= ${window.from} and created_at < ${window.to}`
+  const [all, days, models, keys] = await Promise.all([
+    sql<AggRow[]>`select ${sql.unsafe(AGG)} from usage_events where ${where}`,
+    sql<(AggRow & { day: string })[]>`
+      select to_char((created_at at time zone ${timezone})::date, 'YYYY-MM-DD') as day, ${sql.unsafe(AGG)}
+      from usage_events where ${where} group by 1 order by 1`,
+    sql<(AggRow & { model: string })[]>`
+      select coalesce(model_used, model_requested) as model, ${sql.unsafe(AGG)}
+      from usage_events where ${where} group by 1 order by 1`,
+    sql<(AggRow & { key_id: string; prefix: string | null })[]>`
+      select key_id, (select prefix from api_keys k where k.id = key_id) as prefix, ${sql.unsafe(AGG)}
+      from usage_events where ${where} group by key_id order by key_id`,
+  ])
+  return {
+    ...totals(all[0]),
+    byDay: days.map((r) => ({ date: r.day, ...totals(r) })),
+    byModel: models.map((r) => ({ model: r.model, ...totals(r) })),
+    byKey: keys.map((r) => ({ keyId: r.key_id, keyPrefix: r.prefix, ...totals(r) })),
+  }
+}
+
+export interface ExportRow {
+  created_at: Date
+  id: string
+  client_id: string
+  client_name: string | null
+  key_prefix: string | null
+  model_requested: string
+  model_used: string | null
+  provider: string | null
+  prompt_tokens: number
+  completion_tokens: number
+  cached_tokens: number
+  cost_nano: bigint
+  markup_nano: bigint
+  billed_nano: bigint
+  status: number
+  stream: boolean
+}
+
+export interface ExportFilter {
+  scope: FirmScope
+  clientId: string | null
+  window: Window
+}
+
+/** Yields export rows in (time, id) order, one keyset page at a time. */
+export async function* exportUsage(sql: Sql, filter: ExportFilter, pageSize = 2000): AsyncGenerator<ExportRow[]> {
+  let cursor: { at: Date; id: string } | null = null
+  for (;;) {
+    const c: { at: Date; id: string } | null = cursor
+    const rows: ExportRow[] = await sql<ExportRow[]>`
+      select u.created_at, u.id, u.client_id, c.name as client_name, k.prefix as key_prefix, u.model_requested, u.model_used,
+             u.provider, u.prompt_tokens, u.completion_tokens, u.cached_tokens, u.cost_nano, u.markup_nano, u.billed_nano,
+             u.status, u.stream
+      from usage_events u left join clients c on c.id = u.client_id left join api_keys k on k.id = u.key_id
+      where u.created_at >= ${filter.window.from} and u.created_at < ${filter.window.to}
+        ${inFirm(sql, filter.scope, 'u.firm_id')}
+        ${filter.clientId ? sql`and u.client_id = ${filter.clientId}` : sql``}
+        ${c ? sql`and (u.created_at, u.id) > (${c.at}, ${c.id})` : sql``}
+      order by u.created_at, u.id
+      limit ${pageSize}`
+    if (rows.length === 0) return
+    yield rows
+    const last = rows[rows.length - 1]!
+    cursor = { at: last.created_at, id: last.id }
+    if (rows.length < pageSize) return
+  }
+}

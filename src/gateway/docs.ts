@@ -1,0 +1,51 @@
+/** @module OpenAPI descriptions for the proxy routes, with examples shaped like real responses. */
+import type { DocumentDecoration } from 'elysia'
+
+const security: Record<string, string[]>[] = [{ viapiKey: [] }, { bearerAuth: [] }]
+const viapi = { request_id: 'req_01JX2Z7C1Q8V0S3M4N5P6R7T8W', client_id: 'cli_01JX…', provider: 'openai', model_used: 'gpt-4o', cost_usd: 0.000042, markup_usd: 0.000013, billed_usd: 0.000055 }
+
+export const proxyDocs = {
+  chat: {
+    tags: ['Proxy'],
+    summary: 'Chat completions (OpenAI-compatible), JSON or streamed',
+    description:
+      'OpenAI’s request and response, plus a `viapi` billing block. With `stream: true`, server-sent events in OpenAI’s framing; `viapi` rides on the finish chunk (or on the usage chunk when `stream_options.include_usage` is set).',
+    security,
+    requestBody: { required: true, content: { 'application/json': { example: { model: 'default', messages: [{ role: 'user', content: 'Hello!' }] } } } },
+    responses: {
+      200: {
+        description: 'The completion',
+        content: {
+          'application/json': {
+            example: {
+              id: 'chatcmpl-abc123',
+              object: 'chat.completion',
+              created: 1714000000,
+              model: 'gpt-4o',
+              choices: [{ index: 0, message: { role: 'assistant', content: 'Hello! How can I help you today?' }, finish_reason: 'stop' }],
+              usage: { prompt_tokens: 12, completion_tokens: 18, total_tokens: 30 },
+              viapi,
+            },
+          },
+          'text/event-stream': { example: 'data: {"id":"chatcmpl-abc123","object":"chat.completion.chunk",…}\n\ndata: [DONE]\n\n' },
+        },
+      },
+      401: { description: 'Missing, unknown, revoked or expired key' },
+      404: { description: 'Unknown model' },
+      429: { description: 'Rate limit or quota exceeded' },
+      502: { description: 'Upstream failed' },
+      504: { description: 'Upstream timed out' },
+    },
+  },
+  models: {
+    tags: ['Proxy'],
+    summary: 'Models and route aliases this key may call',
+    security,
+    responses: {
+      200: {
+        description: 'OpenAI list format',
+        content: { 'application/json': { example: { object: 'list', data: [{ id: 'default', object: 'model', created: 0, owned_by: 'viapi' }, { id: 'gpt-4o', object: 'model', created: 0, owned_by: 'openai' }] } } },
+      },
+    },
+  },
+} satisfies Record<string, DocumentDecoration>
