@@ -44,30 +44,25 @@ const guardrailFields = {
   expiresAt: { description: 'After this instant the key is refused.' },
 } as const
 
+type InputFields = PothosSchemaTypes.InputFieldBuilder<PothosSchemaTypes.ExtendDefaultTypes<typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never>, 'InputObject'>
+
+const guardrailInputs = (t: InputFields) => ({
+  label: t.string({ required: false, ...guardrailFields.label }),
+  monthlyCapUsd: t.float({ required: false, ...guardrailFields.monthlyCapUsd }),
+  enforcement: t.field({ type: Enforcement, required: false }),
+  allowedModels: t.stringList({ required: false, ...guardrailFields.allowedModels }),
+  rpm: t.int({ required: false, ...guardrailFields.rpm }),
+  rpd: t.int({ required: false, ...guardrailFields.rpd }),
+  expiresAt: t.field({ type: 'DateTime', required: false, ...guardrailFields.expiresAt }),
+})
+
 const MintKeyInput = builder.inputType('MintGuardrailedKeyInput', {
-  fields: (t) => ({
-    clientId: t.id({ required: true }),
-    label: t.string({ required: false, ...guardrailFields.label }),
-    monthlyCapUsd: t.float({ required: false, ...guardrailFields.monthlyCapUsd }),
-    enforcement: t.field({ type: Enforcement, required: false }),
-    allowedModels: t.stringList({ required: false, ...guardrailFields.allowedModels }),
-    rpm: t.int({ required: false, ...guardrailFields.rpm }),
-    rpd: t.int({ required: false, ...guardrailFields.rpd }),
-    expiresAt: t.field({ type: 'DateTime', required: false, ...guardrailFields.expiresAt }),
-  }),
+  fields: (t) => ({ clientId: t.id({ required: true }), ...guardrailInputs(t) }),
 })
 
 const UpdateKeyInput = builder.inputType('UpdateKeyInput', {
   description: 'Omitted fields stay as they are; null clears a field.',
-  fields: (t) => ({
-    label: t.string({ required: false, ...guardrailFields.label }),
-    monthlyCapUsd: t.float({ required: false, ...guardrailFields.monthlyCapUsd }),
-    enforcement: t.field({ type: Enforcement, required: false }),
-    allowedModels: t.stringList({ required: false, ...guardrailFields.allowedModels }),
-    rpm: t.int({ required: false, ...guardrailFields.rpm }),
-    rpd: t.int({ required: false, ...guardrailFields.rpd }),
-    expiresAt: t.field({ type: 'DateTime', required: false, ...guardrailFields.expiresAt }),
-  }),
+  fields: (t) => guardrailInputs(t),
 })
 
 builder.queryFields((t) => ({
