@@ -46,7 +46,9 @@ export function createApp({ gw, db, admin, jwt }: AppDeps) {
     .get('/readyz', async ({ set }) => {
       try {
         await Promise.race([db.sql`select 1`, Bun.sleep(2000).then(() => Promise.reject(new Error('timeout')))])
-        return { status: 'ready', database: 'ok', usage_queue: gw.meter.queued }
+        // Degraded Redis is still ready: limits then hold per replica (its share), and resync when it returns.
+        const redis = gw.sync ? { redis: gw.sync.status, replicas: gw.sync.liveReplicas, ...(gw.sync.lastError ? { redis_error: gw.sync.lastError } : {}) } : { redis: 'off' }
+        return { status: 'ready', database: 'ok', ...redis, usage_queue: gw.meter.queued }
       } catch (err) {
         set.status = 503
         return { status: 'unavailable', database: describeError(err) }

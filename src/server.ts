@@ -8,6 +8,8 @@ import { UsageMeter } from './billing/meter.ts'
 import type { GatewayContext } from './gateway/context.ts'
 import { Inflight } from './gateway/inflight.ts'
 import { KeyCache, type KeyEntry } from './gateway/key-cache.ts'
+import { Guardrails } from './gateway/limits/guard.ts'
+import { LimitSync } from './gateway/limits/sync.ts'
 import { createProviders } from './gateway/providers/index.ts'
 import { createBus } from './shared/bus.ts'
 import type { Config } from './shared/config.ts'
@@ -47,6 +49,15 @@ export async function serve(config: Config): Promise<Running> {
     },
     { ttlMs: config.keyCacheTtlMs },
   )
+  let sync: LimitSync | null = null
+  const guard = new Guardrails({ sql, share: () => sync?.share() ?? 1 })
+  if (config.redisUrl) {
+    sync = new LimitSync(
+      { url: config.redisUrl, prefix: config.redisPrefix, intervalMs: config.limitSyncMs },
+      { buckets: (now) => guard.rates.active(now, 10_000), budgets: (now) => guard.activeBudgets(now) },
+    )
+    sync.start()
+  }
   const gw: GatewayContext = {
     config,
     keys,
@@ -54,6 +65,8 @@ export async function serve(config: Config): Promise<Running> {
     providers: createProviders(config.env),
     meter,
     inflight: new Inflight(config.streamIdleTimeoutMs),
+    guard,
+    sync,
   }
   const reloadCatalog = () =>
     loadCatalog(sql)
@@ -90,6 +103,10 @@ export async function serve(config: Config): Promise<Running> {
         await gw.inflight.drain(2_000)
       }
       gw.inflight.stop()
+      if (sync) {
+        await sync.tick()
+        sync.stop()
+      }
       await meter.drain()
       await bus.close()
       await db.close().catch((err: unknown) => log.warn('database close failed', { error: describeError(err) }))

@@ -4,7 +4,7 @@ import { clientSlugTaken, createClient as insertClient, getClient as selectClien
 import { found, scopeOf, targetFirm, type Actor } from './actor.ts'
 import { audit } from './audit.ts'
 import type { AdminDeps, Page } from './context.ts'
-import { email, MAX_RPD, MAX_RPM, rate, slug, text } from './validate.ts'
+import { email, MAX_RPD, MAX_RPM, modelList, rate, slug, text } from './validate.ts'
 
 export function getClient(deps: AdminDeps, actor: Actor, id: string): Promise<Client> {
   return selectClient(deps.sql, scopeOf(actor), id).then((c) => found(c, 'client'))
@@ -29,6 +29,7 @@ export interface ClientUpdate {
   name?: string | null
   email?: string | null
   billingMode?: BillingMode | null
+  allowedModels?: string[] | null
 }
 
 export async function updateClient(deps: AdminDeps, actor: Actor, id: string, input: ClientUpdate): Promise<Client> {
@@ -36,6 +37,7 @@ export async function updateClient(deps: AdminDeps, actor: Actor, id: string, in
     ...(input.name != null ? { name: text(input.name, 'name') } : {}),
     ...(input.email !== undefined ? { email: input.email === null || input.email === '' ? null : email(input.email) } : {}),
     ...(input.billingMode != null ? { billingMode: input.billingMode } : {}),
+    ...(input.allowedModels !== undefined ? { allowedModels: input.allowedModels === null ? null : modelList(input.allowedModels) } : {}),
   }
   return changeClient(deps, actor, id, 'updateClient', patch)
 }

@@ -5,7 +5,7 @@
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Sql } from '../shared/db.ts'
+import type { Pool } from '../shared/db.ts'
 import { describeError, log } from '../shared/log.ts'
 import { insertUsage, type UsageRowInsert } from './usage.ts'
 
@@ -90,7 +90,7 @@ export class UsageMeter {
   private readonly batchSize: number
 
   constructor(
-    private readonly sql: Sql,
+    private readonly sql: Pool,
     private readonly opts: MeterOptions,
   ) {
     this.maxQueued = opts.maxQueued ?? 200_000

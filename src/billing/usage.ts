@@ -2,7 +2,7 @@
  * @module Owns the usage_events table: batched inserts from the meter, the aggregates behind usage reports,
  * and keyset-paged rows for CSV export (constant memory, never one long-held connection).
  */
-import type { Sql } from '../shared/db.ts'
+import type { Pool, Sql } from '../shared/db.ts'
 import { inFirm, type FirmScope } from '../tenancy/scope.ts'
 
 export interface UsageRowInsert {
@@ -29,9 +29,24 @@ export interface UsageRowInsert {
   created_at: Date
 }
 
-/** Idempotent: an id already written is skipped, so replays and retries are harmless. */
-export async function insertUsage(sql: Sql, rows: UsageRowInsert[]): Promise<void> {
-  if (rows.length > 0) await sql`insert into usage_events ${sql(rows)} on conflict (id) do nothing`
+/**
+ * Writes a batch and, in the same transaction, debits prepaid clients' credit for the rows that were new.
+ * Idempotent: an id already written is skipped (and not debited again), so replays and retries are harmless.
+ */
+export async function insertUsage(sql: Pool, rows: UsageRowInsert[]): Promise<void> {
+  if (rows.length === 0) return
+  await sql.begin(async (tx) => {
+    const inserted = await tx<{ client_id: string; billed_nano: bigint }[]>`
+      insert into usage_events ${tx(rows)} on conflict (id) do nothing returning client_id, billed_nano`
+    const debits = new Map<string, bigint>()
+    for (const r of inserted) if (r.billed_nano > 0n) debits.set(r.client_id, (debits.get(r.client_id) ?? 0n) + r.billed_nano)
+    if (debits.size === 0) return
+    const values = [...debits].map(([clientId, amount]) => [clientId, amount.toString()])
+    await tx`
+      update credit_accounts ca set balance_nano = ca.balance_nano - d.amount::bigint, updated_at = now()
+      from (values ${tx(values)}) as d (client_id, amount), clients c
+      where ca.client_id = d.client_id and c.id = d.client_id and c.billing_mode = 'prepaid'`
+  })
 }
 
 /** A time window [from, to) in absolute instants. */
@@ -150,4 +165,12 @@ export async function* exportUsage(sql: Sql, filter: ExportFilter, pageSize = 20
     cursor = { at: last.created_at, id: last.id }
     if (rows.length < pageSize) return
   }
+}
+
+/** Billed nano-dollars since `from` for one key and for its whole client: the seeds of the spend counters. */
+export async function spendSince(sql: Sql, q: { keyId: string; clientId: string; from: Date }): Promise<{ key: bigint; client: bigint }> {
+  const [r] = await sql<{ key: bigint | null; client: bigint | null }[]>`
+    select sum(billed_nano) filter (where key_id = ${q.keyId})::bigint as key, sum(billed_nano)::bigint as client
+    from usage_events where client_id = ${q.clientId} and created_at >= ${q.from}`
+  return { key: r?.key ?? 0n, client: r?.client ?? 0n }
 }

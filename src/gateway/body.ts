@@ -3,6 +3,11 @@ import { InvalidRequest, PayloadTooLarge } from '../shared/errors.ts'
 
 /** Reads a JSON object body of at most `limit` bytes; 413 past it, 400 for anything that is not a JSON object. */
 export async function readJsonObject(request: Request, limit: number): Promise<Record<string, unknown>> {
+  return (await readJsonBody(request, limit)).body
+}
+
+/** As readJsonObject, with the body's size in bytes (an upper bound on its tokens, for worst-case pricing). */
+export async function readJsonBody(request: Request, limit: number): Promise<{ body: Record<string, unknown>; bytes: number }> {
   const declared = request.headers.get('content-length')
   if (declared !== null && Number(declared) > limit) throw new PayloadTooLarge(limit)
   let text: string
@@ -20,7 +25,7 @@ export async function readJsonObject(request: Request, limit: number): Promise<R
     throw new InvalidRequest('We could not parse the JSON body of your request. Send valid JSON with "Content-Type: application/json".')
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new InvalidRequest('The request body must be a JSON object.')
-  return parsed as Record<string, unknown>
+  return { body: parsed as Record<string, unknown>, bytes: Buffer.byteLength(text) }
 }
 
 async function readCapped(body: ReadableStream<Uint8Array>, limit: number): Promise<string> {
@@ -36,6 +41,10 @@ async function readCapped(body: ReadableStream<Uint8Array>, limit: number): Prom
 
 export interface ChatBody {
   model: string
+  /** Body size in bytes: no prompt has more tokens than bytes. */
+  bytes: number
+  /** max_completion_tokens or max_tokens when the client set a positive integer. */
+  maxTokens: number | null
   stream: boolean
   /** The client set stream_options.include_usage: it gets the usage chunk. */
   wantsUsage: boolean
@@ -43,7 +52,7 @@ export interface ChatBody {
 }
 
 /** Checks the fields the gateway itself relies on; everything else is the upstream's to judge. */
-export function parseChatBody(raw: Record<string, unknown>): ChatBody {
+export function parseChatBody(raw: Record<string, unknown>, bytes: number): ChatBody {
   const { model, messages, stream, stream_options: opts } = raw
   if (typeof model !== 'string' || model.trim() === '') throw new InvalidRequest('you must provide a model parameter', 'model', 'missing_required_parameter')
   if (!Array.isArray(messages)) throw new InvalidRequest("Missing required parameter: 'messages'.", 'messages', 'missing_required_parameter')
@@ -53,5 +62,7 @@ export function parseChatBody(raw: Record<string, unknown>): ChatBody {
     throw new InvalidRequest("Invalid type for 'stream_options': expected an object.", 'stream_options', 'invalid_type')
   }
   const wantsUsage = (opts as { include_usage?: unknown } | null | undefined)?.include_usage === true
-  return { model, stream: stream === true, wantsUsage, raw }
+  const max = raw.max_completion_tokens ?? raw.max_tokens
+  const maxTokens = typeof max === 'number' && Number.isInteger(max) && max > 0 ? max : null
+  return { model, bytes, maxTokens, stream: stream === true, wantsUsage, raw }
 }

@@ -14,13 +14,14 @@ import {
 } from '../shared/errors.ts'
 import { redact } from '../shared/secrets.ts'
 import { authenticate } from './auth.ts'
-import { parseChatBody, readJsonObject, type ChatBody } from './body.ts'
+import { applyMarkup, tokenCost } from '../billing/pricing.ts'
+import { parseChatBody, readJsonBody, type ChatBody } from './body.ts'
 import type { GatewayContext } from './context.ts'
 import type { KeyEntry } from './key-cache.ts'
 import { UpstreamIdle } from './inflight.ts'
 import { estimatePromptTokens } from './providers/mock.ts'
 import { isProviderId } from './providers/index.ts'
-import { resolveTargets, type Target } from './resolve.ts'
+import { allowedTargets, resolveTargets, type Target } from './resolve.ts'
 import { RequestMeter } from './settle.ts'
 import { SseTap, StreamProtocolError } from './sse-tap.ts'
 import { streamToClient, type ByteReader } from './stream.ts'
@@ -39,28 +40,42 @@ interface Failure {
   outcome: 'upstream_error' | 'upstream_rejected' | 'timeout'
 }
 
-export async function handleChat(gw: GatewayContext, request: Request, requestId: string): Promise<Response> {
+/** `headers` receives the rate-limit headers, for the response whatever its outcome. */
+export async function handleChat(gw: GatewayContext, request: Request, requestId: string, headers: Record<string, string | number>): Promise<Response> {
   const startedAt = performance.now()
   const entry = await authenticate(gw.keys, request.headers, Date.now())
-  const chat = parseChatBody(await readJsonObject(request, gw.config.bodyLimitBytes))
+  const { body, bytes } = await readJsonBody(request, gw.config.bodyLimitBytes)
+  const chat = parseChatBody(body, bytes)
   const targets = admitTargets(gw, entry, chat.model)
-  const meter = new RequestMeter(gw.meter, entry.ctx, requestId, chat.model, chat.stream, startedAt)
+  const admission = await gw.guard.admit(entry.ctx, worstCase(chat, targets, entry.ctx.markupBps), Date.now())
+  Object.assign(headers, admission.headers)
+  const meter = new RequestMeter(gw.meter, entry.ctx, requestId, chat.model, chat.stream, startedAt, (billed) => gw.guard.settle(entry.ctx, admission, billed, Date.now()))
   gw.inflight.begin()
   let handedOff = false
   try {
-    const res = await dispatch(gw, chat, targets, meter, request.signal, () => (handedOff = true))
-    return res
+    return await dispatch(gw, chat, targets, meter, request.signal, () => (handedOff = true))
   } finally {
     if (!handedOff) gw.inflight.end()
   }
 }
 
 function admitTargets(gw: GatewayContext, entry: KeyEntry, model: string): Target[] {
-  const targets = resolveTargets(model, entry.routes, gw.catalog.current)
-  if (targets.length === 0) throw new ModelNotFound(model)
-  const allowed = entry.ctx.allowedModels
-  if (allowed && !allowed.includes(model)) throw new Forbidden(`This key is not allowed to use the model "${model}".`, 'model_not_allowed')
+  const resolved = resolveTargets(model, entry.routes, gw.catalog.current)
+  if (resolved.length === 0) throw new ModelNotFound(model)
+  const targets = allowedTargets(resolved, model, [entry.ctx.allowedModels, entry.ctx.clientAllowedModels])
+  if (targets.length === 0) throw new Forbidden(`This key is not allowed to use the model "${model}".`, 'model_not_allowed')
   return targets
+}
+
+/** The most the request can bill on any of its targets: every body byte a prompt token, the whole output limit. */
+function worstCase(chat: ChatBody, targets: Target[], markupBps: number): bigint {
+  let worst = 0n
+  for (const t of targets) {
+    const completionTokens = chat.maxTokens ?? t.model.maxOutputTokens ?? 4096
+    const billed = applyMarkup(tokenCost(t.model.prices, { promptTokens: chat.bytes, cachedTokens: 0, completionTokens }), markupBps).billedNano
+    if (billed > worst) worst = billed
+  }
+  return worst
 }
 
 function upstreamBody(chat: ChatBody, target: Target): Record<string, unknown> {

@@ -4,6 +4,8 @@ import type { UsageMeter } from '../billing/meter.ts'
 import type { Config } from '../shared/config.ts'
 import type { Inflight } from './inflight.ts'
 import type { KeyCache } from './key-cache.ts'
+import type { Guardrails } from './limits/guard.ts'
+import type { LimitSync } from './limits/sync.ts'
 import type { ProviderRegistry } from './providers/index.ts'
 
 export interface GatewayContext {
@@ -14,4 +16,7 @@ export interface GatewayContext {
   providers: ProviderRegistry
   meter: UsageMeter
   inflight: Inflight
+  guard: Guardrails
+  /** Null without REDIS_URL: limits are then per process. */
+  sync: LimitSync | null
 }

@@ -7,6 +7,6 @@ import { listModels } from './models.ts'
 
 export function gatewayPlugin(gw: GatewayContext) {
   return new Elysia({ name: 'gateway', prefix: '/v1/proxy' })
-    .post('/chat/completions', ({ request, set }) => handleChat(gw, request, String(set.headers['x-viapi-request-id'])), { parse: 'none', detail: proxyDocs.chat })
+    .post('/chat/completions', ({ request, set }) => handleChat(gw, request, String(set.headers['x-viapi-request-id']), set.headers), { parse: 'none', detail: proxyDocs.chat })
     .get('/models', ({ request }) => listModels(gw, request.headers), { detail: proxyDocs.models })
 }

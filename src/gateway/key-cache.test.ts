@@ -10,7 +10,19 @@ const ctx = (keyId: string, clientId = 'cli_1'): KeyContext => ({
   status: 'active',
   expiresAt: null,
   allowedModels: null,
+  clientAllowedModels: null,
   markupBps: 0,
+  keyRpm: null,
+  keyRpd: null,
+  clientRpm: null,
+  clientRpd: null,
+  keyCapNano: null,
+  keyEnforcement: 'hard',
+  clientLimitNano: null,
+  clientEnforcement: 'hard',
+  alertThresholds: [],
+  billingMode: 'postpaid',
+  timezone: 'UTC',
 })
 
 function setup(db: Map<string, KeyEntry>) {

@@ -2,7 +2,7 @@
 import { authenticate } from './auth.ts'
 import type { GatewayContext } from './context.ts'
 import { isProviderId } from './providers/index.ts'
-import { resolveTargets } from './resolve.ts'
+import { allowedTargets, resolveTargets } from './resolve.ts'
 
 interface ModelObject {
   id: string
@@ -14,18 +14,17 @@ interface ModelObject {
 export async function listModels(gw: GatewayContext, headers: Headers): Promise<{ object: 'list'; data: ModelObject[] }> {
   const entry = await authenticate(gw.keys, headers, Date.now())
   const catalog = gw.catalog.current
-  const allowed = entry.ctx.allowedModels
+  const lists = [entry.ctx.allowedModels, entry.ctx.clientAllowedModels]
   const data: ModelObject[] = []
   const seen = new Set<string>()
   for (const alias of entry.routes.keys()) {
-    if (allowed && !allowed.includes(alias)) continue
-    if (resolveTargets(alias, entry.routes, catalog).length === 0) continue
+    if (allowedTargets(resolveTargets(alias, entry.routes, catalog), alias, lists).length === 0) continue
     seen.add(alias)
     data.push({ id: alias, object: 'model', created: 0, owned_by: 'viapi' })
   }
   for (const m of catalog.values()) {
     if (m.kind !== 'chat' || seen.has(m.id)) continue
-    if (allowed && !allowed.includes(m.id)) continue
+    if (allowedTargets(resolveTargets(m.id, new Map(), catalog), m.id, lists).length === 0) continue
     if (!isProviderId(gw.providers, m.provider) || !gw.providers[m.provider].configured) continue
     data.push({ id: m.id, object: 'model', created: 0, owned_by: m.provider })
   }

@@ -1,6 +1,6 @@
 import { expect, test } from 'bun:test'
 import type { CatalogModel } from '../billing/catalog.ts'
-import { resolveTargets } from './resolve.ts'
+import { allowedTargets, resolveTargets } from './resolve.ts'
 
 const model = (id: string, provider: string): CatalogModel => ({
   id,
@@ -34,4 +34,16 @@ test.each([
   ['empty', '', []],
 ])('%s', (_name, requested, expected) => {
   expect(resolveTargets(requested, routes, catalog).map((t) => `${t.provider}:${t.modelId}`)).toEqual(expected)
+})
+
+test.each([
+  ['no lists', 'default', [null, null], ['openai:gpt-4o', 'openai:gpt-4o-mini']],
+  ['alias listed', 'default', [['default'], null], ['openai:gpt-4o', 'openai:gpt-4o-mini']],
+  ['one target listed: fallback narrowed', 'default', [['gpt-4o-mini'], null], ['openai:gpt-4o-mini']],
+  ['provider-qualified', 'default', [['openai:gpt-4o'], null], ['openai:gpt-4o']],
+  ['both lists must permit', 'default', [['gpt-4o', 'gpt-4o-mini'], ['gpt-4o-mini']], ['openai:gpt-4o-mini']],
+  ['nothing permitted', 'default', [['dall-e-3'], null], []],
+])('allowlist: %s', (_n, requested, lists, expected) => {
+  const t = resolveTargets(requested, routes, catalog)
+  expect(allowedTargets(t, requested, lists).map((x) => `${x.provider}:${x.modelId}`)).toEqual(expected)
 })

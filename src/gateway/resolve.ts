@@ -42,3 +42,13 @@ export function resolveTargets(requested: string, routes: RouteTable, catalog: R
   const spec = targetFor(requested, catalog)
   return spec ? [spec] : []
 }
+
+/**
+ * The targets an allowlist permits: a list names the requested alias, a model id, or "provider:model". Every
+ * list given (the key's, the client's) must permit a target; null lists permit everything.
+ */
+export function allowedTargets(targets: Target[], requested: string, lists: readonly (readonly string[] | null)[]): Target[] {
+  return targets.filter((t) =>
+    lists.every((list) => list === null || list.includes(requested) || list.includes(t.modelId) || list.includes(`${t.provider}:${t.modelId}`)),
+  )
+}

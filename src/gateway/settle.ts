@@ -43,6 +43,8 @@ export class RequestMeter {
     private readonly modelRequested: string,
     private readonly stream: boolean,
     private readonly startedAt: number,
+    /** Books the billed amount against the request's budgets (releasing its reservation). */
+    private readonly onSettled: (billedNano: bigint) => void = () => {},
     private readonly endpoint = 'chat.completions',
   ) {}
 
@@ -62,6 +64,7 @@ export class RequestMeter {
       t && (promptTokens > 0 || completionTokens > 0)
         ? applyMarkup(tokenCost(t.model.prices, { promptTokens, cachedTokens, completionTokens }), this.key.markupBps)
         : { costNano: 0n, markupNano: 0n, billedNano: 0n }
+    this.onSettled(charge.billedNano)
     const latencyMs = Math.round(performance.now() - this.startedAt)
     this.meter.record({
       id: this.requestId,

@@ -22,6 +22,8 @@ export interface Config {
   shutdownGraceMs: number
   /** Backstop lifetime of cached keys when no invalidation arrives, ms. */
   keyCacheTtlMs: number
+  /** How often limits and spend are synced with Redis, ms. */
+  limitSyncMs: number
   /** NODE_ENV=production: no GraphiQL, introspection only for authenticated callers. */
   production: boolean
   env: Record<string, string | undefined>
@@ -73,6 +75,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     usageFlushMs: int(env, 'VIAPI_USAGE_FLUSH_MS', 1000, 10, 3_600_000),
     shutdownGraceMs: int(env, 'VIAPI_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     keyCacheTtlMs: int(env, 'VIAPI_KEY_CACHE_TTL_MS', 30_000, 100, 3_600_000),
+    limitSyncMs: int(env, 'VIAPI_LIMIT_SYNC_MS', 25, 5, 10_000),
     production: env.NODE_ENV === 'production',
     env,
   }

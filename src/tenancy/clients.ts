@@ -15,6 +15,7 @@ export interface Client {
   billingMode: BillingMode
   rpm: number | null
   rpd: number | null
+  allowedModels: string[] | null
   createdAt: Date
   updatedAt: Date
 }
@@ -29,6 +30,7 @@ interface ClientRow {
   billing_mode: BillingMode
   rpm: number | null
   rpd: number | null
+  allowed_models: string[] | null
   created_at: Date
   updated_at: Date
 }
@@ -43,6 +45,7 @@ const toClient = (r: ClientRow): Client => ({
   billingMode: r.billing_mode,
   rpm: r.rpm,
   rpd: r.rpd,
+  allowedModels: r.allowed_models,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
 })
@@ -84,6 +87,7 @@ export interface ClientPatch {
   rpm?: number | null
   rpd?: number | null
   markupBps?: number | null
+  allowedModels?: string[] | null
 }
 
 export async function updateClient(sql: Sql, scope: FirmScope, id: string, patch: ClientPatch): Promise<Client | null> {
@@ -94,6 +98,7 @@ export async function updateClient(sql: Sql, scope: FirmScope, id: string, patch
   if (patch.rpm !== undefined) set.rpm = patch.rpm
   if (patch.rpd !== undefined) set.rpd = patch.rpd
   if (patch.markupBps !== undefined) set.markup_bps = patch.markupBps
+  if (patch.allowedModels !== undefined) set.allowed_models = patch.allowedModels
   if (Object.keys(set).length === 0) return getClient(sql, scope, id)
   const [row] = await sql<ClientRow[]>`
     update clients set ${sql(set)}, updated_at = now() where id = ${id} ${inFirm(sql, scope)} returning *`

@@ -39,7 +39,7 @@ export interface KeyGuardrails {
   expiresAt?: Date | null
 }
 
-/** What the gateway needs to admit a request: the key, its client and the markup in force. */
+/** What the gateway needs to admit a request: the key, its client, their limits and the markup in force. */
 export interface KeyContext {
   keyId: string
   keyPrefix: string
@@ -47,8 +47,21 @@ export interface KeyContext {
   firmId: string
   status: KeyStatus
   expiresAt: number | null
+  /** The key's allowlist and the client's; a model must pass both. */
   allowedModels: string[] | null
+  clientAllowedModels: string[] | null
   markupBps: number
+  keyRpm: number | null
+  keyRpd: number | null
+  clientRpm: number | null
+  clientRpd: number | null
+  keyCapNano: bigint | null
+  keyEnforcement: Enforcement
+  clientLimitNano: bigint | null
+  clientEnforcement: Enforcement
+  alertThresholds: number[]
+  billingMode: 'prepaid' | 'postpaid'
+  timezone: string
 }
 
 interface KeyRow {
@@ -150,24 +163,60 @@ export async function revokeKey(sql: Sql, scope: FirmScope, id: string): Promise
   return r ? toKey(r) : null
 }
 
-/** One read on a cache miss: the key with its client's and firm's markup. Null when no key has this hash. */
+/** One read on a cache miss: the key with its client's limits, spending limit, firm markup and timezone. */
 export async function findKeyContext(sql: Sql, keyHash: string): Promise<KeyContext | null> {
-  const [row] = await sql<
-    { id: string; prefix: string; client_id: string; firm_id: string; status: KeyStatus; expires_at: Date | null; allowed_models: string[] | null; markup_bps: number }[]
+  const [r] = await sql<
+    {
+      id: string
+      prefix: string
+      client_id: string
+      firm_id: string
+      status: KeyStatus
+      expires_at: Date | null
+      allowed_models: string[] | null
+      client_allowed_models: string[] | null
+      markup_bps: number
+      rpm: number | null
+      rpd: number | null
+      client_rpm: number | null
+      client_rpd: number | null
+      monthly_cap_nano: bigint | null
+      enforcement: Enforcement
+      monthly_limit_nano: bigint | null
+      limit_enforcement: Enforcement | null
+      alert_thresholds: number[] | null
+      billing_mode: 'prepaid' | 'postpaid'
+      timezone: string
+    }[]
   >`
-    select k.id, k.prefix, k.client_id, k.firm_id, k.status, k.expires_at, k.allowed_models,
-           coalesce(c.markup_bps, f.markup_bps) as markup_bps
+    select k.id, k.prefix, k.client_id, k.firm_id, k.status, k.expires_at, k.allowed_models, c.allowed_models as client_allowed_models,
+           coalesce(c.markup_bps, f.markup_bps) as markup_bps, k.rpm, k.rpd, c.rpm as client_rpm, c.rpd as client_rpd,
+           k.monthly_cap_nano, k.enforcement, s.monthly_limit_nano, s.enforcement as limit_enforcement, s.alert_thresholds,
+           c.billing_mode, f.timezone
     from api_keys k join clients c on c.id = k.client_id join firms f on f.id = k.firm_id
+    left join spending_limits s on s.client_id = k.client_id
     where k.key_hash = ${keyHash}`
-  if (!row) return null
+  if (!r) return null
   return {
-    keyId: row.id,
-    keyPrefix: row.prefix,
-    clientId: row.client_id,
-    firmId: row.firm_id,
-    status: row.status,
-    expiresAt: row.expires_at ? row.expires_at.getTime() : null,
-    allowedModels: row.allowed_models,
-    markupBps: row.markup_bps,
+    keyId: r.id,
+    keyPrefix: r.prefix,
+    clientId: r.client_id,
+    firmId: r.firm_id,
+    status: r.status,
+    expiresAt: r.expires_at ? r.expires_at.getTime() : null,
+    allowedModels: r.allowed_models,
+    clientAllowedModels: r.client_allowed_models,
+    markupBps: r.markup_bps,
+    keyRpm: r.rpm,
+    keyRpd: r.rpd,
+    clientRpm: r.client_rpm,
+    clientRpd: r.client_rpd,
+    keyCapNano: r.monthly_cap_nano,
+    keyEnforcement: r.enforcement,
+    clientLimitNano: r.monthly_limit_nano,
+    clientEnforcement: r.limit_enforcement ?? 'hard',
+    alertThresholds: r.alert_thresholds ?? [],
+    billingMode: r.billing_mode,
+    timezone: r.timezone,
   }
 }

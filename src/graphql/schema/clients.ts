@@ -16,6 +16,7 @@ export const ClientRef = builder.objectRef<Client>('Client').implement({
     billingMode: t.expose('billingMode', { type: BillingMode }),
     rpm: t.exposeInt('rpm', { nullable: true, description: 'Requests per minute; null uses the default (60).' }),
     rpd: t.exposeInt('rpd', { nullable: true, description: 'Requests per day; null uses the default (10,000).' }),
+    allowedModels: t.exposeStringList('allowedModels', { nullable: true, description: "Models and aliases every key of this client may call (a key's own list narrows it); null allows all." }),
     markupPercent: t.float({ nullable: true, description: "This client's markup override, percent; null uses the firm's.", resolve: (c) => (c.markupBps === null ? null : c.markupBps / 100) }),
     firm: t.field({ type: FirmRef, resolve: async (c, _a, ctx) => (await ctx.loaders.firm.load(c.firmId))! }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
@@ -37,6 +38,7 @@ const UpdateClientInput = builder.inputType('UpdateClientInput', {
     name: t.string({ required: false }),
     email: t.string({ required: false, description: 'Empty string or null clears it.' }),
     billingMode: t.field({ type: BillingMode, required: false }),
+    allowedModels: t.stringList({ required: false, description: 'null allows all models.' }),
   }),
 })
 

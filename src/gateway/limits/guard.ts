@@ -1,0 +1,179 @@
+/**
+ * @module Admission for the proxy: request-rate buckets and money guardrails (key cap, client spending limit,
+ * prepaid credit) checked in memory, with the worst-case cost reserved; settling books the real amount and
+ * raises alerts. The only awaits are the first use of a key in a month (one Postgres read) — never per request.
+ */
+import { recordAlert, type AlertInput } from '../../billing/alerts.ts'
+import { getCreditAccount } from '../../billing/credits.ts'
+import { spendSince } from '../../billing/usage.ts'
+import type { Pool } from '../../shared/db.ts'
+import { GatewayError, ServiceUnavailable } from '../../shared/errors.ts'
+import { describeError, log } from '../../shared/log.ts'
+import { nanoToUsd } from '../../shared/money.ts'
+import type { KeyContext } from '../../tenancy/keys.ts'
+import { crossed, reserve, settle, type Budget, type MoneyCheck, type Reservation } from './budget.ts'
+import { MonthClock, type Month } from './month.ts'
+import { RateLimiter, rateSpecs, type RateDecision } from './rate.ts'
+
+export class RateLimited extends GatewayError {
+  constructor(d: RateDecision) {
+    const r = d.refused!
+    const seconds = Math.max(1, Math.ceil(r.retryAfterMs / 1000))
+    const scope = r.spec.id.startsWith('k:') ? 'this key' : 'this client'
+    super(
+      429,
+      'rate_limit_exceeded',
+      'rate_limit_exceeded',
+      `Rate limit reached for ${scope}: ${r.spec.limit} requests per ${r.spec.window === 'RPM' ? 'minute' : 'day'} (${r.spec.window}). Try again in ${seconds}s.`,
+      null,
+      { ...d.headers, 'retry-after': String(seconds) },
+    )
+  }
+}
+
+export class QuotaExceeded extends GatewayError {
+  constructor(check: MoneyCheck, headers: Record<string, string>) {
+    const what = check.budget.kind === 'credit' ? `The ${check.name} is used up; add credits to continue.` : `The ${check.name} of $${nanoToUsd(check.limit).toFixed(2)} is reached for this month.`
+    // No Retry-After: waiting does not help. x-should-retry stops the OpenAI SDKs from retrying it.
+    super(429, 'insufficient_quota', 'insufficient_quota', what, null, { ...headers, 'x-should-retry': 'false' })
+  }
+}
+
+export interface Admission {
+  /** X-RateLimit-* headers for the response. */
+  headers: Record<string, string>
+  reservation: Reservation
+  month: Month
+}
+
+export interface GuardOptions {
+  sql: Pool
+  share: () => number
+  /** Idle budgets are dropped after this long (they reload from Redis or Postgres). */
+  idleMs?: number
+}
+
+export class Guardrails {
+  readonly rates: RateLimiter
+  private readonly budgets = new Map<string, Budget>()
+  private readonly loading = new Map<string, Promise<void>>()
+  private readonly months = new MonthClock()
+
+  constructor(private readonly opts: GuardOptions) {
+    this.rates = new RateLimiter(opts.share)
+  }
+
+  /** Admits or throws RateLimited / QuotaExceeded. `worstCase` is the most the request can bill, nano-dollars. */
+  async admit(ctx: KeyContext, worstCase: bigint, now: number): Promise<Admission> {
+    const month = this.months.at(ctx.timezone, now)
+    const checks = this.checks(ctx, month)
+    if (checks.some((c) => c.budget.seed < 0n)) await this.load(ctx, month)
+    const specs = rateSpecs(ctx)
+    const decision = this.rates.admit(specs, now)
+    if (!decision.ok) throw new RateLimited(decision)
+    const r = reserve(checks, worstCase, this.opts.share())
+    if ('refused' in r) {
+      // Refused for money: the request should not also use up rate tokens.
+      this.rates.refund(specs)
+      throw new QuotaExceeded(r.refused, decision.headers)
+    }
+    for (const c of checks) c.budget.touchedAt = now
+    return { headers: decision.headers, reservation: r, month }
+  }
+
+  /** Books the billed amount; raises threshold and cap alerts off the request path. */
+  settle(ctx: KeyContext, a: Admission, billedNano: bigint, now: number): void {
+    const before = new Map(a.reservation.checks.map((c) => [c, spent(c.budget)]))
+    settle(a.reservation, billedNano, now)
+    for (const c of a.reservation.checks) {
+      if (c.budget.kind !== 'spend') continue
+      const was = before.get(c)!
+      const is = spent(c.budget)
+      const base = { firmId: ctx.firmId, clientId: ctx.clientId, period: a.month.label }
+      if (c.name === CLIENT_LIMIT) {
+        for (const t of crossed(ctx.alertThresholds, c.limit, was, is)) {
+          this.alert({ ...base, keyId: null, type: 'spending_limit.threshold_crossed', threshold: t, data: { limit_usd: nanoToUsd(c.limit), spent_usd: nanoToUsd(is), enforcement: c.enforcement } })
+        }
+      } else if (crossed([100], c.limit, was, is).length > 0) {
+        this.alert({ ...base, keyId: ctx.keyId, type: 'key.cap_reached', data: { cap_usd: nanoToUsd(c.limit), spent_usd: nanoToUsd(is), enforcement: c.enforcement } })
+      }
+    }
+  }
+
+  private alert(a: AlertInput): void {
+    recordAlert(this.opts.sql, a).catch((err: unknown) => log.error('alert not recorded', { type: a.type, error: describeError(err) }))
+  }
+
+  private checks(ctx: KeyContext, month: Month): MoneyCheck[] {
+    const out: MoneyCheck[] = []
+    if (ctx.keyCapNano !== null) out.push({ budget: this.budget(`sp:k:${ctx.keyId}:${month.label}`, 'spend'), limit: ctx.keyCapNano, enforcement: ctx.keyEnforcement, name: KEY_CAP })
+    if (ctx.clientLimitNano !== null) out.push({ budget: this.budget(`sp:c:${ctx.clientId}:${month.label}`, 'spend'), limit: ctx.clientLimitNano, enforcement: ctx.clientEnforcement, name: CLIENT_LIMIT })
+    if (ctx.billingMode === 'prepaid') out.push({ budget: this.budget(`cr:${ctx.clientId}`, 'credit'), limit: 0n, enforcement: ctx.clientEnforcement, name: 'prepaid credit balance' })
+    return out
+  }
+
+  private budget(id: string, kind: Budget['kind']): Budget {
+    let b = this.budgets.get(id)
+    if (!b) {
+      // seed -1: not loaded yet (spend and balances are never negative when loaded).
+      b = { id, kind, global: 0n, unsynced: 0n, sending: 0n, reserved: 0n, seed: -1n, touchedAt: Date.now() }
+      this.budgets.set(id, b)
+    }
+    return b
+  }
+
+  /** First use of a key in a month: this month's spend and the credit balance from Postgres, once per key at a time. */
+  private load(ctx: KeyContext, month: Month): Promise<void> {
+    const id = `${ctx.keyId}:${month.label}`
+    let p = this.loading.get(id)
+    if (!p) {
+      p = (async () => {
+        const [spend, credit] = await Promise.all([
+          spendSince(this.opts.sql, { keyId: ctx.keyId, clientId: ctx.clientId, from: new Date(month.startsAt) }),
+          ctx.billingMode === 'prepaid' ? getCreditAccount(this.opts.sql, ctx.clientId) : null,
+        ])
+        const seed = (bid: string, v: bigint) => {
+          const b = this.budgets.get(bid)
+          if (b && b.seed < 0n) {
+            b.seed = v
+            b.global = v
+          }
+        }
+        seed(`sp:k:${ctx.keyId}:${month.label}`, spend.key)
+        seed(`sp:c:${ctx.clientId}:${month.label}`, spend.client)
+        if (credit) seed(`cr:${ctx.clientId}`, credit.balanceNano)
+      })()
+        .catch((err: unknown) => {
+          log.error('could not load spend counters', { error: describeError(err) })
+          throw new ServiceUnavailable('The gateway cannot check this key’s budget right now; retry shortly.', 'budget_unavailable')
+        })
+        .finally(() => this.loading.delete(id))
+      this.loading.set(id, p)
+    }
+    return p
+  }
+
+  /** Drops cached budgets of a client (e.g. credit added elsewhere); they reload on next use. */
+  forgetClient(clientId: string): void {
+    for (const [id, b] of this.budgets) if (id.includes(clientId) && b.reserved === 0n && b.unsynced === 0n && b.sending === 0n) this.budgets.delete(id)
+  }
+
+  /** Budgets in use, for the sync loop; long-idle settled ones are dropped. */
+  activeBudgets(now: number): Budget[] {
+    const idle = this.opts.idleMs ?? 600_000
+    const out: Budget[] = []
+    for (const [id, b] of this.budgets) {
+      if (b.seed < 0n) continue
+      if (now - b.touchedAt > idle && b.reserved === 0n && b.unsynced === 0n && b.sending === 0n) this.budgets.delete(id)
+      else out.push(b)
+    }
+    return out
+  }
+}
+
+const KEY_CAP = "this key's monthly budget cap"
+const CLIENT_LIMIT = "client's monthly spending limit"
+
+function spent(b: Budget): bigint {
+  return b.global + b.unsynced + b.sending
+}

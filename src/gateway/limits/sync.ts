@@ -1,0 +1,175 @@
+/**
+ * @module Shares limits across replicas through Redis without a round trip per request. Every few tens of ms one
+ * script call per replica: heartbeats the replica (so each knows N, the live count), pushes the tokens taken and
+ * the money billed since the last call, and reads back the global bucket levels and counters. Between calls each
+ * replica works alone on its 1/N share. When Redis is unreachable the replica keeps its last known share, says
+ * so (logs, /readyz), and resyncs by itself when Redis answers again.
+ */
+import { RedisClient } from 'bun'
+import { describeError, log } from '../../shared/log.ts'
+import type { Budget } from './budget.ts'
+import { DAY } from './bucket.ts'
+import type { LocalBucket } from './rate.ts'
+
+const SCRIPT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local live = tonumber(ARGV[4])
+redis.call('ZADD', KEYS[1], now, ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - live)
+redis.call('PEXPIRE', KEYS[1], live * 10)
+local out = { redis.call('ZCARD', KEYS[1]) }
+local nb = tonumber(ARGV[2])
+local nm = tonumber(ARGV[3])
+local a = 5
+for i = 1, nb do
+  local key = KEYS[1 + i]
+  local cap = tonumber(ARGV[a])
+  local rate = tonumber(ARGV[a + 1])
+  local taken = tonumber(ARGV[a + 2])
+  local ttl = tonumber(ARGV[a + 3])
+  a = a + 4
+  local s = redis.call('HMGET', key, 't', 'ts')
+  local tokens = tonumber(s[1]) or cap
+  local ts = tonumber(s[2]) or now
+  if now > ts then tokens = tokens + (now - ts) * rate end
+  if tokens > cap then tokens = cap end
+  tokens = tokens - taken
+  redis.call('HSET', key, 't', string.format('%.6f', tokens), 'ts', now)
+  redis.call('PEXPIRE', key, ttl)
+  out[#out + 1] = string.format('%.6f', tokens)
+end
+for i = 1, nm do
+  local key = KEYS[1 + nb + i]
+  local ttl = tonumber(ARGV[a + 2])
+  redis.call('SET', key, ARGV[a], 'NX')
+  local v = redis.call('INCRBY', key, ARGV[a + 1])
+  if ttl > 0 then redis.call('PEXPIRE', key, ttl) end
+  a = a + 3
+  out[#out + 1] = tostring(v)
+end
+return out`
+
+export type SyncStatus = 'ok' | 'degraded'
+
+export interface SyncSources {
+  buckets(now: number): LocalBucket[]
+  budgets(now: number): Budget[]
+}
+
+export interface SyncOptions {
+  url: string
+  prefix: string
+  intervalMs: number
+  /** A replica not heard from for this long no longer counts. */
+  liveMs?: number
+}
+
+const SPEND_TTL_MS = 40 * DAY
+const CREDIT_TTL_MS = 30 * DAY
+
+export class LimitSync {
+  readonly replicaId = crypto.randomUUID()
+  private readonly client: RedisClient
+  private sha: string | null = null
+  private timer: ReturnType<typeof setInterval> | null = null
+  private running = false
+  private replicas = 1
+  status: SyncStatus = 'ok'
+  lastError: string | null = null
+  private readonly liveMs: number
+
+  constructor(
+    private readonly opts: SyncOptions,
+    private readonly sources: SyncSources,
+  ) {
+    this.liveMs = opts.liveMs ?? 3000
+    this.client = new RedisClient(opts.url, { autoReconnect: true, maxRetries: Number.MAX_SAFE_INTEGER, enableOfflineQueue: false, connectionTimeout: 1000 })
+    this.client.onclose = () => {
+      this.sha = null
+    }
+  }
+
+  /** This replica's fraction of every shared limit: 1 / live replicas (last known when Redis is away). */
+  share = (): number => 1 / this.replicas
+
+  get liveReplicas(): number {
+    return this.replicas
+  }
+
+  start(): void {
+    this.timer ??= setInterval(() => void this.tick(), this.opts.intervalMs)
+    void this.tick()
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer)
+    this.timer = null
+    this.client.close()
+  }
+
+  /** One sync round; never throws. Exposed so shutdown can push the last counts. */
+  async tick(now = Date.now()): Promise<void> {
+    if (this.running) return
+    this.running = true
+    const buckets = this.sources.buckets(now)
+    const budgets = this.sources.budgets(now)
+    for (const b of buckets) {
+      b.sending = b.taken
+      b.taken = 0
+    }
+    for (const b of budgets) {
+      b.sending = b.unsynced
+      b.unsynced = 0n
+    }
+    try {
+      if (!this.client.connected) await this.client.connect()
+      const p = this.opts.prefix
+      const keys = [`${p}replicas`, ...buckets.map((b) => `${p}rl:${b.id}`), ...budgets.map((b) => `${p}b:${b.id}`)]
+      const args = [this.replicaId, String(buckets.length), String(budgets.length), String(this.liveMs)]
+      for (const b of buckets) args.push(String(b.capacity), String(b.ratePerMs), String(b.sending), String(Math.ceil((b.capacity / b.ratePerMs) * 2)))
+      for (const b of budgets) args.push(b.seed.toString(), (b.kind === 'spend' ? b.sending : -b.sending).toString(), String(b.kind === 'spend' ? SPEND_TTL_MS : CREDIT_TTL_MS))
+      const out = (await this.eval(keys, args)) as (number | string)[]
+      this.replicas = Math.max(1, Number(out[0]))
+      const share = this.share()
+      buckets.forEach((b, i) => {
+        const global = Number(out[1 + i])
+        b.sending = 0
+        b.state = { tokens: global * share - b.taken, updatedAt: now }
+      })
+      budgets.forEach((b, i) => {
+        b.global = BigInt(String(out[1 + buckets.length + i]))
+        b.sending = 0n
+      })
+      if (this.status !== 'ok') log.info('redis is back: limits are shared across replicas again', { replicas: this.replicas })
+      this.status = 'ok'
+      this.lastError = null
+    } catch (err) {
+      for (const b of buckets) {
+        b.taken += b.sending
+        b.sending = 0
+      }
+      for (const b of budgets) {
+        b.unsynced += b.sending
+        b.sending = 0n
+      }
+      if (this.status === 'ok') log.warn('redis unreachable: each replica now enforces its share of every limit alone', { replicas: this.replicas, error: describeError(err) })
+      this.status = 'degraded'
+      this.lastError = describeError(err)
+    } finally {
+      this.running = false
+    }
+  }
+
+  private async eval(keys: string[], args: string[]): Promise<unknown> {
+    if (this.sha) {
+      try {
+        return await this.client.send('EVALSHA', [this.sha, String(keys.length), ...keys, ...args])
+      } catch (err) {
+        if (!String(err).includes('NOSCRIPT')) throw err
+      }
+    }
+    this.sha = (await this.client.send('SCRIPT', ['LOAD', SCRIPT])) as string
+    return this.client.send('EVALSHA', [this.sha, String(keys.length), ...keys, ...args])
+  }
+}
