@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import postgres from 'postgres'
+import { EmbeddedPostgresServer } from './embedded-server.ts'
 import { log } from './log.ts'
 
 /** A connection pool. */
@@ -73,12 +74,10 @@ function liveEmbedded(dir: string): EmbeddedInfo | null {
 async function startEmbedded(dir: string): Promise<Database> {
   mkdirSync(dir, { recursive: true })
   const { PGlite } = await import('@electric-sql/pglite')
-  const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket')
   const db = await PGlite.create({ dataDir: join(dir, 'pgdata') })
-  // A few connections so CLI commands and tests can reach a running gateway's data; the gateway itself uses one.
-  const server = new PGLiteSocketServer({ db, port: 0, host: '127.0.0.1', maxConnections: 4 })
-  await server.start()
-  const port = Number(server.getServerConn().split(':').pop())
+  // Other processes (CLI commands, tests) may connect while the gateway serves; the server keeps their statements apart.
+  const server = new EmbeddedPostgresServer(db)
+  const port = await server.start()
   writeFileSync(infoPath(dir), JSON.stringify({ pid: process.pid, port } satisfies EmbeddedInfo))
   log.debug('embedded postgres started', { dir, port })
   const sql = postgres({ ...driverOptions, host: '127.0.0.1', port, database: 'postgres', username: 'postgres', max: 1 }) as Pool
