@@ -50,7 +50,10 @@ export async function serve(config: Config): Promise<Running> {
     { ttlMs: config.keyCacheTtlMs },
   )
   let sync: LimitSync | null = null
-  const guard = new Guardrails({ sql, share: () => sync?.share() ?? 1 })
+  const guard = new Guardrails({
+    sql,
+    mode: { leasing: () => sync?.leasing() ?? false, share: () => sync?.share() ?? 1, nextSync: () => sync?.nextSync() ?? Promise.resolve() },
+  })
   if (config.redisUrl) {
     sync = new LimitSync(
       { url: config.redisUrl, prefix: config.redisPrefix, intervalMs: config.limitSyncMs },

@@ -108,7 +108,7 @@ class RedisBus extends LocalBus {
 /** In-process only without a Redis URL; otherwise also across replicas. Never throws when Redis is down. */
 export async function createBus(redisUrl: string | undefined, prefix: string): Promise<Bus> {
   if (!redisUrl) return new LocalBus()
-  const opts = { autoReconnect: true, maxRetries: Number.MAX_SAFE_INTEGER, enableOfflineQueue: false, connectionTimeout: 2000 }
+  const opts = { autoReconnect: true, maxRetries: 4_294_967_295, enableOfflineQueue: false, connectionTimeout: 2000 }
   const bus = new RedisBus(new RedisClient(redisUrl, opts), new RedisClient(redisUrl, opts), prefix)
   try {
     await bus.start()

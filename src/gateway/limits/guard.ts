@@ -13,7 +13,7 @@ import { nanoToUsd } from '../../shared/money.ts'
 import type { KeyContext } from '../../tenancy/keys.ts'
 import { crossed, reserve, settle, type Budget, type MoneyCheck, type Reservation } from './budget.ts'
 import { MonthClock, type Month } from './month.ts'
-import { RateLimiter, rateSpecs, type RateDecision } from './rate.ts'
+import { RateLimiter, rateSpecs, type RateDecision, type RateMode } from './rate.ts'
 
 export class RateLimited extends GatewayError {
   constructor(d: RateDecision) {
@@ -48,7 +48,8 @@ export interface Admission {
 
 export interface GuardOptions {
   sql: Pool
-  share: () => number
+  /** How rate buckets are held (alone, or leased through Redis) and this replica's share of money limits. */
+  mode: RateMode
   /** Idle budgets are dropped after this long (they reload from Redis or Postgres). */
   idleMs?: number
 }
@@ -60,7 +61,7 @@ export class Guardrails {
   private readonly months = new MonthClock()
 
   constructor(private readonly opts: GuardOptions) {
-    this.rates = new RateLimiter(opts.share)
+    this.rates = new RateLimiter(opts.mode)
   }
 
   /** Admits or throws RateLimited / QuotaExceeded. `worstCase` is the most the request can bill, nano-dollars. */
@@ -69,9 +70,9 @@ export class Guardrails {
     const checks = this.checks(ctx, month)
     if (checks.some((c) => c.budget.seed < 0n)) await this.load(ctx, month)
     const specs = rateSpecs(ctx)
-    const decision = this.rates.admit(specs, now)
+    const decision = await this.rates.admit(specs, now)
     if (!decision.ok) throw new RateLimited(decision)
-    const r = reserve(checks, worstCase, this.opts.share())
+    const r = reserve(checks, worstCase, this.opts.mode.share())
     if ('refused' in r) {
       // Refused for money: the request should not also use up rate tokens.
       this.rates.refund(specs)

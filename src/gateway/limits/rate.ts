@@ -1,7 +1,12 @@
 /**
- * @module Request-rate limits (RPM, RPD) as in-memory token buckets. With several replicas each holds a share of
- * every bucket (1/N of its tokens and refill); the sync loop (sync.ts) pushes what was taken and resets the share
- * from the global bucket in Redis, so the hot path never waits on the network.
+ * @module Request-rate limits (RPM, RPD) as token buckets held in memory.
+ *
+ * Alone (no Redis, or Redis unreachable) a replica runs each bucket itself, at its share of the limit
+ * (1 / live replicas, last known). With Redis the bucket lives there and replicas lease tokens from it: each
+ * sync (sync.ts) hands back what a replica did not use and leases what its recent demand needs, so every token
+ * is spent at most once across replicas and an idle replica parks at most one. A request that finds its lease
+ * empty waits for the next sync (tens of ms) instead of being refused on a stale view; a request with tokens
+ * at hand never waits.
  */
 import { DAY, MINUTE, msUntil, msUntilFull, refill, take, type Bucket } from './bucket.ts'
 
@@ -22,11 +27,16 @@ export interface LocalBucket {
   id: string
   capacity: number
   ratePerMs: number
-  /** This replica's share of the bucket, in whole-bucket tokens scaled by the share. */
+  /** Alone: this replica's bucket at its share of the limit. */
   state: Bucket
-  /** Tokens taken since the last sync snapshot, and those in a sync still under way. */
-  taken: number
-  sending: number
+  /** Leasing: tokens leased from Redis and not yet used. */
+  lease: number
+  /** Tokens in the global pool at the last sync (for headers and Retry-After). */
+  pool: number
+  /** Requests admitted and requests waiting since the last sync: the demand the next lease is sized to. */
+  admitted: number
+  waiting: number
+  leased: boolean
   touchedAt: number
 }
 
@@ -37,9 +47,18 @@ export interface RateDecision {
   refused?: { spec: RateSpec; retryAfterMs: number }
 }
 
-const windowMs = (w: Window) => (w === 'RPM' ? MINUTE : DAY)
+export interface RateMode {
+  /** True while Redis answers: buckets are leased. */
+  leasing(): boolean
+  /** This replica's fraction of a limit when alone. */
+  share(): number
+  /** Resolves after the next sync round. */
+  nextSync(): Promise<void>
+}
 
-/** The specs for a key: client limits (defaults when unset) and the key's own where set; both must admit. */
+export const windowMs = (w: Window) => (w === 'RPM' ? MINUTE : DAY)
+
+/** The specs for a key: client limits (defaults when unset) and the key's own where set; all must admit. */
 export function rateSpecs(l: { clientId: string; keyId: string; clientRpm: number | null; clientRpd: number | null; keyRpm: number | null; keyRpd: number | null }): RateSpec[] {
   const specs: RateSpec[] = [
     { id: `c:${l.clientId}:RPM`, window: 'RPM', limit: l.clientRpm ?? DEFAULT_RPM },
@@ -53,70 +72,90 @@ export function rateSpecs(l: { clientId: string; keyId: string; clientRpm: numbe
 export class RateLimiter {
   readonly buckets = new Map<string, LocalBucket>()
 
-  /** @param share this replica's fraction of every limit (1 / live replicas). */
-  constructor(private readonly share: () => number) {}
+  constructor(private readonly mode: RateMode) {}
 
-  private bucket(spec: RateSpec, now: number): LocalBucket {
-    const share = this.share()
+  private bucket(spec: RateSpec, now: number, leasing: boolean, share: number): LocalBucket {
     const capacity = spec.limit
     const ratePerMs = spec.limit / windowMs(spec.window)
     let b = this.buckets.get(spec.id)
     if (!b) {
-      // First sight: assume our share of a full bucket; the next sync corrects it.
-      b = { id: spec.id, capacity, ratePerMs, state: { tokens: capacity * share, updatedAt: now }, taken: 0, sending: 0, touchedAt: now }
+      b = { id: spec.id, capacity, ratePerMs, state: { tokens: capacity * share, updatedAt: now }, lease: 0, pool: capacity, admitted: 0, waiting: 0, leased: leasing, touchedAt: now }
       this.buckets.set(spec.id, b)
     } else if (b.capacity !== capacity) {
-      // The limit changed: keep what is used, rescale to the new size.
+      // The limit changed: keep what is used, resize to the new limit.
       b.state.tokens = Math.min(b.state.tokens + (capacity - b.capacity) * share, capacity * share)
+      b.pool = Math.min(b.pool + (capacity - b.capacity), capacity)
       b.capacity = capacity
       b.ratePerMs = ratePerMs
     }
-    b.state = refill(b.state, capacity * share, ratePerMs * share, now)
+    if (b.leased !== leasing) {
+      // Redis back: start leasing from nothing (local tokens were never granted). Redis lost: what we hold plus
+      // our share of the pool as last seen.
+      if (leasing) b.lease = 0
+      else b.state = { tokens: Math.min(capacity * share, b.lease + Math.max(0, b.pool) * share), updatedAt: now }
+      b.leased = leasing
+    }
+    if (!leasing) b.state = refill(b.state, capacity * share, ratePerMs * share, now)
     b.touchedAt = now
     return b
   }
 
-  /** Takes a token from every bucket, or from none when one is empty. */
-  admit(specs: RateSpec[], now: number): RateDecision {
-    const share = this.share()
-    const buckets = specs.map((s) => this.bucket(s, now))
-    let refused: RateDecision['refused']
-    for (let i = 0; i < buckets.length; i++) {
-      const b = buckets[i]!
-      if (b.state.tokens < 1) {
-        const wait = msUntil(b.state, b.ratePerMs * share)
-        if (!refused || wait > refused.retryAfterMs) refused = { spec: specs[i]!, retryAfterMs: wait }
-      }
+  /** Takes a token from every bucket, or from none. With leases, waits for one sync when a lease is empty. */
+  async admit(specs: RateSpec[], now: number): Promise<RateDecision> {
+    const first = this.tryAdmit(specs, now, false)
+    if (first.ok || !this.mode.leasing()) return first
+    for (const s of specs) {
+      const b = this.buckets.get(s.id)
+      if (b && b.lease < 1) b.waiting++
     }
-    if (!refused) {
-      for (const b of buckets) {
-        take(b.state)
-        b.taken++
-      }
-    }
-    return { ok: !refused, headers: this.headers(specs, buckets, share), ...(refused ? { refused } : {}) }
+    await this.mode.nextSync()
+    return this.tryAdmit(specs, Date.now(), true)
   }
 
-  /** Returns the token admit() took from each bucket. */
+  private tryAdmit(specs: RateSpec[], now: number, afterWait: boolean): RateDecision {
+    const leasing = this.mode.leasing()
+    const share = this.mode.share()
+    const buckets = specs.map((s) => this.bucket(s, now, leasing, share))
+    let refused: RateDecision['refused']
+    buckets.forEach((b, i) => {
+      if (afterWait && b.waiting > 0) b.waiting--
+      const have = leasing ? b.lease : b.state.tokens
+      if (have >= 1) return
+      const wait = leasing ? msUntil({ tokens: b.pool, updatedAt: 0 }, b.ratePerMs) : msUntil(b.state, b.ratePerMs * share)
+      if (!refused || wait > refused.retryAfterMs) refused = { spec: specs[i]!, retryAfterMs: wait }
+    })
+    if (!refused) {
+      for (const b of buckets) {
+        if (leasing) b.lease -= 1
+        else take(b.state)
+        b.admitted++
+      }
+    }
+    return { ok: !refused, headers: this.headers(specs, buckets, leasing, share), ...(refused ? { refused } : {}) }
+  }
+
+  /** Returns the token admit() took from each bucket (the request was refused for another reason). */
   refund(specs: RateSpec[]): void {
     for (const s of specs) {
       const b = this.buckets.get(s.id)
       if (!b) continue
-      b.state.tokens += 1
-      if (b.taken > 0) b.taken--
+      if (b.leased) b.lease += 1
+      else b.state.tokens += 1
+      if (b.admitted > 0) b.admitted--
     }
   }
 
   /** X-RateLimit-* for the binding (least remaining) bucket of each window. */
-  private headers(specs: RateSpec[], buckets: LocalBucket[], share: number): Record<string, string> {
+  private headers(specs: RateSpec[], buckets: LocalBucket[], leasing: boolean, share: number): Record<string, string> {
     const out: Record<string, string> = {}
     for (const w of ['RPM', 'RPD'] as const) {
       let best: { limit: number; remaining: number; resetMs: number } | null = null
       for (let i = 0; i < specs.length; i++) {
         if (specs[i]!.window !== w) continue
         const b = buckets[i]!
-        const remaining = Math.max(0, Math.min(b.capacity, Math.floor(b.state.tokens / share + 1e-9)))
-        if (!best || remaining < best.remaining) best = { limit: b.capacity, remaining, resetMs: msUntilFull({ tokens: b.state.tokens / share, updatedAt: 0 }, b.capacity, b.ratePerMs) }
+        const level = leasing ? b.pool + b.lease : b.state.tokens / share
+        const remaining = Math.max(0, Math.min(b.capacity, Math.floor(level + 1e-9)))
+        if (!best || remaining < best.remaining) best = { limit: b.capacity, remaining, resetMs: msUntilFull({ tokens: level, updatedAt: 0 }, b.capacity, b.ratePerMs) }
       }
       if (!best) continue
       out[`x-ratelimit-limit-${w.toLowerCase()}`] = String(best.limit)
@@ -126,13 +165,18 @@ export class RateLimiter {
     return out
   }
 
-  /** Buckets used recently, for the sync loop. */
+  /** Buckets to sync: recently used, holding a lease, or awaited. Idle empty ones are dropped. */
   active(now: number, idleMs: number): LocalBucket[] {
     const out: LocalBucket[] = []
     for (const [id, b] of this.buckets) {
-      if (now - b.touchedAt > idleMs && b.taken === 0 && b.sending === 0) this.buckets.delete(id)
+      if (now - b.touchedAt > idleMs && b.lease === 0 && b.waiting === 0 && b.admitted === 0) this.buckets.delete(id)
       else out.push(b)
     }
     return out
   }
+}
+
+/** The lease a bucket asks for: twice its last interval's demand plus those waiting, at least one, at most the limit. */
+export function wanted(b: LocalBucket): number {
+  return Math.max(1, Math.min(b.capacity, 2 * b.admitted + b.waiting + 1))
 }

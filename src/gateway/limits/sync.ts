@@ -1,7 +1,6 @@
 /**
  * @module Shares limits across replicas through Redis without a round trip per request. Every few tens of ms one
- * script call per replica: heartbeats the replica (so each knows N, the live count), pushes the tokens taken and
- * the money billed since the last call, and reads back the global bucket levels and counters. Between calls each
+ * script call per replica: heartbeats the replica (so each knows N, the live count), pushes * the money billed since the last call, and reads back the global bucket levels and counters. Between calls each
  * replica works alone on its 1/N share. When Redis is unreachable the replica keeps its last known share, says
  * so (logs, /readyz), and resyncs by itself when Redis answers again.
  */
@@ -9,7 +8,7 @@ import { RedisClient } from 'bun'
 import { describeError, log } from '../../shared/log.ts'
 import type { Budget } from './budget.ts'
 import { DAY } from './bucket.ts'
-import type { LocalBucket } from './rate.ts'
+import { wanted, type LocalBucket } from './rate.ts'
 
 const SCRIPT = `
 local t = redis.call('TIME')
@@ -26,17 +25,22 @@ for i = 1, nb do
   local key = KEYS[1 + i]
   local cap = tonumber(ARGV[a])
   local rate = tonumber(ARGV[a + 1])
-  local taken = tonumber(ARGV[a + 2])
-  local ttl = tonumber(ARGV[a + 3])
-  a = a + 4
+  local give = tonumber(ARGV[a + 2])
+  local want = tonumber(ARGV[a + 3])
+  local ttl = tonumber(ARGV[a + 4])
+  a = a + 5
   local s = redis.call('HMGET', key, 't', 'ts')
   local tokens = tonumber(s[1]) or cap
   local ts = tonumber(s[2]) or now
   if now > ts then tokens = tokens + (now - ts) * rate end
+  tokens = tokens + give
   if tokens > cap then tokens = cap end
-  tokens = tokens - taken
+  local grant = 0
+  if tokens >= 1 then grant = math.min(want, math.floor(tokens)) end
+  tokens = tokens - grant
   redis.call('HSET', key, 't', string.format('%.6f', tokens), 'ts', now)
   redis.call('PEXPIRE', key, ttl)
+  out[#out + 1] = grant
   out[#out + 1] = string.format('%.6f', tokens)
 end
 for i = 1, nm do
@@ -77,6 +81,7 @@ export class LimitSync {
   private replicas = 1
   status: SyncStatus = 'ok'
   lastError: string | null = null
+  private waiters: (() => void)[] = []
   private readonly liveMs: number
 
   constructor(
@@ -84,7 +89,7 @@ export class LimitSync {
     private readonly sources: SyncSources,
   ) {
     this.liveMs = opts.liveMs ?? 3000
-    this.client = new RedisClient(opts.url, { autoReconnect: true, maxRetries: Number.MAX_SAFE_INTEGER, enableOfflineQueue: false, connectionTimeout: 1000 })
+    this.client = new RedisClient(opts.url, { autoReconnect: true, maxRetries: 4_294_967_295, enableOfflineQueue: false, connectionTimeout: 1000 })
     this.client.onclose = () => {
       this.sha = null
     }
@@ -108,47 +113,54 @@ export class LimitSync {
     this.client.close()
   }
 
+  /** Resolves after a sync round that started after this call (so it carries the caller's demand). */
+  nextSync(): Promise<void> {
+    return new Promise((resolve) => this.waiters.push(resolve))
+  }
+
+  /** True while Redis answers: rate buckets are leased from it. */
+  leasing = (): boolean => this.status === 'ok'
+
   /** One sync round; never throws. Exposed so shutdown can push the last counts. */
   async tick(now = Date.now()): Promise<void> {
     if (this.running) return
     this.running = true
-    const buckets = this.sources.buckets(now)
+    const waiters = this.waiters.splice(0)
+    const leasing = this.leasing()
+    const buckets = leasing ? this.sources.buckets(now) : []
     const budgets = this.sources.budgets(now)
-    for (const b of buckets) {
-      b.sending = b.taken
-      b.taken = 0
-    }
+    const asks = buckets.map((b) => {
+      const ask = { give: Math.max(0, b.lease), want: wanted(b), held: b.lease }
+      b.admitted = 0
+      return ask
+    })
     for (const b of budgets) {
       b.sending = b.unsynced
       b.unsynced = 0n
     }
     try {
-      if (!this.client.connected) await this.client.connect()
+      if (!this.client.connected) await withTimeout(this.client.connect(), 1000, 'redis connect')
       const p = this.opts.prefix
       const keys = [`${p}replicas`, ...buckets.map((b) => `${p}rl:${b.id}`), ...budgets.map((b) => `${p}b:${b.id}`)]
       const args = [this.replicaId, String(buckets.length), String(budgets.length), String(this.liveMs)]
-      for (const b of buckets) args.push(String(b.capacity), String(b.ratePerMs), String(b.sending), String(Math.ceil((b.capacity / b.ratePerMs) * 2)))
+      buckets.forEach((b, i) => args.push(String(b.capacity), String(b.ratePerMs), String(asks[i]!.give), String(asks[i]!.want), String(Math.ceil((b.capacity / b.ratePerMs) * 2))))
       for (const b of budgets) args.push(b.seed.toString(), (b.kind === 'spend' ? b.sending : -b.sending).toString(), String(b.kind === 'spend' ? SPEND_TTL_MS : CREDIT_TTL_MS))
-      const out = (await this.eval(keys, args)) as (number | string)[]
+      const out = (await withTimeout(this.eval(keys, args), Math.max(1000, this.opts.intervalMs * 20), 'redis sync')) as (number | string)[]
       this.replicas = Math.max(1, Number(out[0]))
-      const share = this.share()
       buckets.forEach((b, i) => {
-        const global = Number(out[1 + i])
-        b.sending = 0
-        b.state = { tokens: global * share - b.taken, updatedAt: now }
+        // Tokens used while the sync was under way came out of what we handed back: they count against the grant.
+        const usedMeanwhile = asks[i]!.held - b.lease
+        b.lease = Number(out[1 + 2 * i]) - usedMeanwhile
+        b.pool = Number(out[2 + 2 * i])
       })
       budgets.forEach((b, i) => {
-        b.global = BigInt(String(out[1 + buckets.length + i]))
+        b.global = BigInt(String(out[1 + 2 * buckets.length + i]))
         b.sending = 0n
       })
       if (this.status !== 'ok') log.info('redis is back: limits are shared across replicas again', { replicas: this.replicas })
       this.status = 'ok'
       this.lastError = null
     } catch (err) {
-      for (const b of buckets) {
-        b.taken += b.sending
-        b.sending = 0
-      }
       for (const b of budgets) {
         b.unsynced += b.sending
         b.sending = 0n
@@ -158,6 +170,7 @@ export class LimitSync {
       this.lastError = describeError(err)
     } finally {
       this.running = false
+      for (const w of waiters) w()
     }
   }
 
@@ -172,4 +185,10 @@ export class LimitSync {
     this.sha = (await this.client.send('SCRIPT', ['LOAD', SCRIPT])) as string
     return this.client.send('EVALSHA', [this.sha, String(keys.length), ...keys, ...args])
   }
+}
+
+/** Rejects when `p` has not settled in `ms`: a stalled connection must not stall the sync loop. */
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  return Promise.race([p, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms)))]).finally(() => clearTimeout(timer))
 }
