@@ -73,31 +73,45 @@ async function main() {
   const bare = await spawnJson([process.execPath, 'bench/bare-proxy.ts'], { UPSTREAM_URL: upstreamUrl })
 
   const dataDir = mkdtempSync(join(tmpdir(), 'viapi-bench-'))
-  const probe = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } })
-  const gwPort = probe.port
-  probe.stop(true)
-  const gwProc = Bun.spawn([process.execPath, 'src/cli.ts', 'serve'], {
-    cwd: ROOT,
-    env: { ...process.env, PORT: String(gwPort), HOST: '127.0.0.1', LOG_LEVEL: 'warn', VIAPI_DATA_DIR: dataDir, OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: upstreamUrl },
-    stdout: 'inherit',
-    stderr: 'inherit',
-  })
-  procs.push(gwProc)
-  for (let i = 0; ; i++) {
-    const ok = await fetch(`http://127.0.0.1:${gwPort}/readyz`).then((r) => r.ok, () => false)
-    if (ok) break
-    if (i > 300) throw new Error('gateway did not become ready')
-    await Bun.sleep(100)
-  }
+  // Seed the tenant before the gateways start; limits are raised so they never trip.
   const db = await openDatabase({ databaseUrl: process.env.DATABASE_URL, dataDir })
+  const { migrate } = await import('../src/shared/migrate.ts')
+  const { syncCatalog } = await import('../src/billing/catalog.ts')
+  await migrate(db.sql)
+  await syncCatalog(db.sql)
   const fx = await bootstrap(db.sql, { firmName: 'Bench', email: `bench-${Date.now()}@bench.local`, demo: true, demoTarget: 'openai:gpt-4o-mini', markupBps: 3000 })
+  await db.sql`update clients set rpm = 10000000, rpd = 1000000000 where id = ${fx.client_id!}`
   await db.close()
+
+  const gateway = async (name: string, extra: Record<string, string>): Promise<Target> => {
+    const probe = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } })
+    const port = probe.port
+    probe.stop(true)
+    const proc = Bun.spawn([process.execPath, 'src/cli.ts', 'serve'], {
+      cwd: ROOT,
+      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', VIAPI_DATA_DIR: dataDir, OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: upstreamUrl, ...extra },
+      stdout: 'inherit',
+      stderr: 'inherit',
+    })
+    procs.push(proc)
+    for (let i = 0; ; i++) {
+      if (await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false)) break
+      if (i > 300) throw new Error(`${name} did not become ready`)
+      await Bun.sleep(100)
+    }
+    return { name, url: `http://127.0.0.1:${port}/v1/proxy/chat/completions`, headers: { authorization: `Bearer ${fx.api_key}` }, pid: proc.pid }
+  }
 
   const targets: Target[] = [
     { name: 'direct', url: `${upstreamUrl}/chat/completions`, headers: {}, pid: mock.proc.pid },
     { name: 'bare-proxy', url: `http://127.0.0.1:${bare.port}/v1/chat/completions`, headers: {}, pid: bare.proc.pid },
-    { name: 'viapi', url: `http://127.0.0.1:${gwPort}/v1/proxy/chat/completions`, headers: { authorization: `Bearer ${fx.api_key}` }, pid: gwProc.pid },
   ]
+  // Embedded mode serves one process per data dir, so the Redis variant needs DATABASE_URL.
+  targets.push(await gateway('viapi', {}))
+  if (process.env.DATABASE_URL && process.env.BENCH_REDIS_URL !== '') {
+    targets.push(await gateway('viapi+redis', { REDIS_URL: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379', VIAPI_REDIS_PREFIX: `viapi-bench-${Date.now()}:` }))
+  }
+
   const scenarios = [
     { name: 'json', body: JSON.stringify({ model: 'default', messages: [{ role: 'user', content: 'Hello!' }] }), conns },
     { name: 'stream', body: JSON.stringify({ model: 'default', stream: true, messages: [{ role: 'user', content: 'Hello!' }] }), conns: [32] },

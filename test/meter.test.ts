@@ -45,6 +45,7 @@ const event = (billed: bigint): UsageEvent => ({
   stream: false,
   latencyMs: 3,
   createdAt: new Date(),
+  prepaid: false,
 })
 
 test('events are written in batches and sums stay exact', async () => {
@@ -79,4 +80,20 @@ test('a flush that fails keeps the events queued for the next attempt', async ()
   await meter.flush()
   expect(meter.queued).toBe(1)
   await dead.close()
+})
+
+test('prepaid rows debit credit once, even when the same batch is written again', async () => {
+  const { bootstrap } = await import('../src/tenancy/bootstrap.ts')
+  const fx = await bootstrap(conn.sql, { firmName: 'Pre', email: 'pre@x.test', demo: true, demoTarget: 'mock:mock-1' })
+  await conn.sql`insert into credit_accounts (client_id, firm_id, balance_nano) values (${fx.client_id!}, ${fx.firm_id}, 1000000)`
+  const events = Array.from({ length: 3 }, () => ({ ...event(10_000n), clientId: fx.client_id!, firmId: fx.firm_id, prepaid: true }))
+  const postpaid = { ...event(99_999n), clientId: fx.client_id!, firmId: fx.firm_id, prepaid: false }
+  const meter = new UsageMeter(conn.sql, { flushMs: 60_000, spillDir })
+  for (const e of [...events, postpaid]) meter.record(e)
+  await meter.drain()
+  const again = new UsageMeter(conn.sql, { flushMs: 60_000, spillDir })
+  for (const e of events) again.record(e)
+  await again.drain()
+  const [acct] = await conn.sql<{ balance_nano: bigint }[]>`select balance_nano from credit_accounts where client_id = ${fx.client_id!}`
+  expect(acct!.balance_nano).toBe(1_000_000n - 30_000n)
 })

@@ -33,6 +33,8 @@ export interface UsageEvent {
   stream: boolean
   latencyMs: number
   createdAt: Date
+  /** The client was on prepaid billing when the request ran: its credit is debited by the billed amount. */
+  prepaid: boolean
 }
 
 export interface MeterOptions {
@@ -43,7 +45,8 @@ export interface MeterOptions {
   batchSize?: number
 }
 
-const row = (e: UsageEvent): UsageRowInsert => ({
+const row = (e: UsageEvent): Queued => ({
+  prepaid: e.prepaid,
   id: e.id,
   firm_id: e.firmId,
   client_id: e.clientId,
@@ -67,7 +70,9 @@ const row = (e: UsageEvent): UsageRowInsert => ({
   created_at: e.createdAt,
 })
 
-type Row = UsageRowInsert
+/** A row to insert, and whether it debits prepaid credit. */
+type Queued = UsageRowInsert & { prepaid: boolean }
+type Row = Queued
 
 const toJson = (r: Row) => JSON.stringify(r, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))
 
@@ -75,6 +80,7 @@ function fromJson(line: string): Row {
   const o = JSON.parse(line) as Record<string, unknown>
   return {
     ...(o as unknown as Row),
+    prepaid: o.prepaid === true,
     cost_nano: BigInt(o.cost_nano as string),
     markup_nano: BigInt(o.markup_nano as string),
     billed_nano: BigInt(o.billed_nano as string),
@@ -120,15 +126,19 @@ export class UsageMeter {
   }
 
   private async writeAll(): Promise<void> {
-    while (this.queue.length > 0) {
-      const batch = this.queue.slice(0, this.batchSize)
-      try {
+    // Take the whole queue at once; what fails goes back to its front, ahead of anything queued meanwhile.
+    const pending = this.queue
+    this.queue = []
+    let done = 0
+    try {
+      while (done < pending.length) {
+        const batch = pending.slice(done, done + this.batchSize)
         await insertUsage(this.sql, batch)
-      } catch (err) {
-        log.warn('usage events not written yet; will retry', { queued: this.queue.length, error: describeError(err) })
-        return
+        done += batch.length
       }
-      this.queue.splice(0, batch.length)
+    } catch (err) {
+      this.queue = done === 0 ? pending.concat(this.queue) : pending.slice(done).concat(this.queue)
+      log.warn('usage events not written yet; will retry', { queued: this.queue.length, error: describeError(err) })
     }
   }
 

@@ -29,23 +29,68 @@ export interface UsageRowInsert {
   created_at: Date
 }
 
+const COLUMNS = [
+  ['id', 'text'],
+  ['firm_id', 'text'],
+  ['client_id', 'text'],
+  ['key_id', 'text'],
+  ['endpoint', 'text'],
+  ['model_requested', 'text'],
+  ['model_used', 'text'],
+  ['provider', 'text'],
+  ['prompt_tokens', 'int'],
+  ['completion_tokens', 'int'],
+  ['cached_tokens', 'int'],
+  ['cost_nano', 'bigint'],
+  ['markup_nano', 'bigint'],
+  ['billed_nano', 'bigint'],
+  ['status', 'int'],
+  ['outcome', 'text'],
+  ['error_code', 'text'],
+  ['usage_estimated', 'bool'],
+  ['stream', 'bool'],
+  ['latency_ms', 'int'],
+  ['created_at', 'timestamptz'],
+] as const satisfies readonly (readonly [keyof UsageRowInsert, string])[]
+
+// One text[] parameter per column and a typed unnest: a batch costs a few dozen parameters, not thousands.
+const INSERT = `insert into usage_events (${COLUMNS.map(([c]) => c).join(', ')})
+  select ${COLUMNS.map(([, t], i) => `c${i}::${t}`).join(', ')}
+  from unnest(${COLUMNS.map((_, i) => `$${i + 1}::text[]`).join(', ')}) as t(${COLUMNS.map((_, i) => `c${i}`).join(', ')})
+  on conflict (id) do nothing`
+
+function columnArrays(rows: UsageRowInsert[]): (string | null)[][] {
+  return COLUMNS.map(([c]) =>
+    rows.map((r) => {
+      const v = r[c]
+      return v === null ? null : v instanceof Date ? v.toISOString() : String(v)
+    }),
+  )
+}
+
 /**
- * Writes a batch and, in the same transaction, debits prepaid clients' credit for the rows that were new.
- * Idempotent: an id already written is skipped (and not debited again), so replays and retries are harmless.
+ * Writes a batch. Rows of prepaid clients also debit their credit, for the rows that were new, in the same
+ * transaction. Idempotent: an id already written is skipped (and not debited again), so replays are harmless.
  */
-export async function insertUsage(sql: Pool, rows: UsageRowInsert[]): Promise<void> {
+export async function insertUsage(sql: Pool, rows: (UsageRowInsert & { prepaid?: boolean })[]): Promise<void> {
   if (rows.length === 0) return
+  const prepaid = rows.filter((r) => r.prepaid === true && r.billed_nano > 0n)
+  if (prepaid.length === 0) {
+    await sql.unsafe(INSERT, columnArrays(rows) as never)
+    return
+  }
+  const others = rows.filter((r) => !prepaid.includes(r))
   await sql.begin(async (tx) => {
-    const inserted = await tx<{ client_id: string; billed_nano: bigint }[]>`
-      insert into usage_events ${tx(rows)} on conflict (id) do nothing returning client_id, billed_nano`
+    if (others.length > 0) await tx.unsafe(INSERT, columnArrays(others) as never)
+    const inserted = await tx.unsafe<{ client_id: string; billed_nano: bigint }[]>(`${INSERT} returning client_id, billed_nano`, columnArrays(prepaid) as never)
     const debits = new Map<string, bigint>()
-    for (const r of inserted) if (r.billed_nano > 0n) debits.set(r.client_id, (debits.get(r.client_id) ?? 0n) + r.billed_nano)
+    for (const r of inserted) debits.set(r.client_id, (debits.get(r.client_id) ?? 0n) + r.billed_nano)
     if (debits.size === 0) return
     const values = [...debits].map(([clientId, amount]) => [clientId, amount.toString()])
     await tx`
       update credit_accounts ca set balance_nano = ca.balance_nano - d.amount::bigint, updated_at = now()
-      from (values ${tx(values)}) as d (client_id, amount), clients c
-      where ca.client_id = d.client_id and c.id = d.client_id and c.billing_mode = 'prepaid'`
+      from (values ${tx(values)}) as d (client_id, amount)
+      where ca.client_id = d.client_id`
   })
 }
 

@@ -88,6 +88,7 @@ export class RequestMeter {
       stream: this.stream,
       latencyMs,
       createdAt: new Date(),
+      prepaid: this.key.billingMode === 'prepaid',
     })
     if (log.enabled('info')) {
       log.info('request', {
