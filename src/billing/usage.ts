@@ -59,13 +59,35 @@ const INSERT = `insert into usage_events (${COLUMNS.map(([c]) => c).join(', ')})
   from unnest(${COLUMNS.map((_, i) => `$${i + 1}::text[]`).join(', ')}) as t(${COLUMNS.map((_, i) => `c${i}`).join(', ')})
   on conflict (id) do nothing`
 
+/** The batch as one text array per column, in COLUMNS order (one pass, plain property reads: this runs per row). */
 function columnArrays(rows: UsageRowInsert[]): (string | null)[][] {
-  return COLUMNS.map(([c]) =>
-    rows.map((r) => {
-      const v = r[c]
-      return v === null ? null : v instanceof Date ? v.toISOString() : String(v)
-    }),
-  )
+  const n = rows.length
+  const cols: (string | null)[][] = COLUMNS.map(() => new Array<string | null>(n))
+  for (let i = 0; i < n; i++) {
+    const r = rows[i]!
+    cols[0]![i] = r.id
+    cols[1]![i] = r.firm_id
+    cols[2]![i] = r.client_id
+    cols[3]![i] = r.key_id
+    cols[4]![i] = r.endpoint
+    cols[5]![i] = r.model_requested
+    cols[6]![i] = r.model_used
+    cols[7]![i] = r.provider
+    cols[8]![i] = String(r.prompt_tokens)
+    cols[9]![i] = String(r.completion_tokens)
+    cols[10]![i] = String(r.cached_tokens)
+    cols[11]![i] = r.cost_nano.toString()
+    cols[12]![i] = r.markup_nano.toString()
+    cols[13]![i] = r.billed_nano.toString()
+    cols[14]![i] = String(r.status)
+    cols[15]![i] = r.outcome
+    cols[16]![i] = r.error_code
+    cols[17]![i] = r.usage_estimated ? 't' : 'f'
+    cols[18]![i] = r.stream ? 't' : 'f'
+    cols[19]![i] = String(r.latency_ms)
+    cols[20]![i] = r.created_at.toISOString()
+  }
+  return cols
 }
 
 /**
@@ -76,13 +98,13 @@ export async function insertUsage(sql: Pool, rows: (UsageRowInsert & { prepaid?:
   if (rows.length === 0) return
   const prepaid = rows.filter((r) => r.prepaid === true && r.billed_nano > 0n)
   if (prepaid.length === 0) {
-    await sql.unsafe(INSERT, columnArrays(rows) as never)
+    await sql.unsafe(INSERT, columnArrays(rows) as never, { prepare: true })
     return
   }
   const others = rows.filter((r) => !prepaid.includes(r))
   await sql.begin(async (tx) => {
-    if (others.length > 0) await tx.unsafe(INSERT, columnArrays(others) as never)
-    const inserted = await tx.unsafe<{ client_id: string; billed_nano: bigint }[]>(`${INSERT} returning client_id, billed_nano`, columnArrays(prepaid) as never)
+    if (others.length > 0) await tx.unsafe(INSERT, columnArrays(others) as never, { prepare: true })
+    const inserted = await tx.unsafe<{ client_id: string; billed_nano: bigint }[]>(`${INSERT} returning client_id, billed_nano`, columnArrays(prepaid) as never, { prepare: true })
     const debits = new Map<string, bigint>()
     for (const r of inserted) debits.set(r.client_id, (debits.get(r.client_id) ?? 0n) + r.billed_nano)
     if (debits.size === 0) return
