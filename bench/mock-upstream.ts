@@ -3,8 +3,10 @@
  * gets measured. Knobs: MOCK_DELAY_MS (before answering), MOCK_GAP_MS (between stream chunks), MOCK_CHUNKS.
  * Prints {"port": N} once listening.
  */
-const delay = Number(process.env.MOCK_DELAY_MS ?? 0)
-const gap = Number(process.env.MOCK_GAP_MS ?? 0)
+// A request whose body says "user":"paced" or "user":"hold" gets that pacing whatever the knobs: the
+// gateway forwards the body, so one mock serves every scenario.
+const PACES: Record<string, { delay: number; gap: number }> = { paced: { delay: 20, gap: 5 }, hold: { delay: 0, gap: 200 } }
+const knobs = { delay: Number(process.env.MOCK_DELAY_MS ?? 0), gap: Number(process.env.MOCK_GAP_MS ?? 0) }
 const nChunks = Number(process.env.MOCK_CHUNKS ?? 20)
 
 const json = JSON.stringify({
@@ -31,6 +33,8 @@ const server = Bun.serve({
   idleTimeout: 0,
   async fetch(req) {
     const body = await req.text()
+    const pace = body.includes('"user":"') ? (PACES[/"user":"(\w+)"/.exec(body)?.[1] ?? ''] ?? knobs) : knobs
+    const { delay, gap } = pace
     if (delay > 0) await Bun.sleep(delay)
     if (!body.includes('"stream":true')) return new Response(json, { headers: { 'content-type': 'application/json' } })
     if (gap === 0) return new Response(whole, { headers: { 'content-type': 'text/event-stream' } })

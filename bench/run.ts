@@ -1,27 +1,41 @@
 /**
- * Overhead benchmark: the same load sent directly to a mock upstream, through a bare Bun proxy, and through the
- * gateway (real tenant, key, route, pricing and usage metering), interleaved in one run so the ratios compare
- * like with like on a noisy machine. Loopback only. `--quick` for a short run.
+ * The overhead benchmark. On loopback only: a mock upstream, a bare Bun proxy (the floor), the gateway (a real
+ * tenant, key, route, limits, pricing and usage metering; with and without Redis; with N reusePort workers where
+ * the machine has the cores) and, when installed, Portkey's gateway as a peer. Load comes from wrk (or
+ * autocannon) in its own process, interleaved and rotated each round, so ratios compare like with like on a noisy
+ * machine. Prints and saves a table and the targets met or missed. `--quick` is short; `--strict` exits 1 on a miss.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { syncCatalog } from '../src/billing/catalog.ts'
 import { openDatabase } from '../src/shared/db.ts'
+import { migrate } from '../src/shared/migrate.ts'
 import { bootstrap } from '../src/tenancy/bootstrap.ts'
+import { cpuTicks, loadGenerator, rssMiB, runLoad } from './load.ts'
+import { startPortkey } from './peer.ts'
+import { evaluate, type Summary } from './targets.ts'
 
 const ROOT = join(import.meta.dir, '..')
 const quick = process.argv.includes('--quick')
-const durationS = quick ? 3 : 8
+const strict = process.argv.includes('--strict')
+const seconds = quick ? 3 : 6
 const rounds = 2
-const conns = quick ? [1, 32] : [1, 32, 128]
+const conns = quick ? [32] : [32, 128]
+const heldStreams = Number(process.env.BENCH_STREAMS ?? (quick ? 1000 : 10_000))
+const BUN_ENV = { BUN_CONFIG_MAX_HTTP_REQUESTS: '65000' }
 
-type Target = { name: string; url: string; headers: Record<string, string>; pid: number }
-type Sample = { target: string; scenario: string; conns: number; round: number; rps: number; p50: number; p99: number; errors: number; cpuUsPerReq: number | null }
+interface Target {
+  name: string
+  url: string
+  headers: Record<string, string>
+  pid: number
+}
 
 const procs: ReturnType<typeof Bun.spawn>[] = []
 
-async function spawnJson(cmd: string[], env: Record<string, string>): Promise<{ port: number; proc: ReturnType<typeof Bun.spawn> }> {
-  const proc = Bun.spawn(cmd, { cwd: ROOT, env: { ...process.env, ...env }, stdout: 'pipe', stderr: 'inherit' })
+async function spawnListening(cmd: string[], env: Record<string, string>): Promise<{ port: number; proc: ReturnType<typeof Bun.spawn> }> {
+  const proc = Bun.spawn(cmd, { cwd: ROOT, env: { ...process.env, ...BUN_ENV, ...env }, stdout: 'pipe', stderr: 'inherit' })
   procs.push(proc)
   const reader = proc.stdout.getReader()
   let buf = ''
@@ -39,134 +53,135 @@ async function spawnJson(cmd: string[], env: Record<string, string>): Promise<{ 
   }
 }
 
-function cpuTicks(pid: number): number | null {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
-    return Number(f[11]) + Number(f[12]) // utime + stime, clock ticks (1/100 s)
-  } catch {
-    return null
+async function freePort(): Promise<number> {
+  const probe = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } })
+  const port = probe.port
+  probe.stop(true)
+  return port
+}
+
+async function waitReady(url: string, what: string): Promise<void> {
+  for (let i = 0; ; i++) {
+    if (await fetch(url).then((r) => r.ok, () => false)) return
+    if (i > 300) throw new Error(`${what} did not become ready`)
+    await Bun.sleep(100)
   }
 }
 
-async function load(t: Target, body: string, c: number): Promise<{ rps: number; p50: number; p99: number; errors: number; total: number }> {
-  const args = ['node', join(ROOT, 'node_modules/autocannon/autocannon.js'), '-j', '-c', String(c), '-d', String(durationS), '-m', 'POST', '-b', body, '-H', 'content-type=application/json']
-  for (const [k, v] of Object.entries(t.headers)) args.push('-H', `${k}=${v}`)
-  args.push(t.url)
-  const p = Bun.spawn(args, { stdout: 'pipe', stderr: 'ignore' })
-  const out = JSON.parse(await new Response(p.stdout).text()) as {
-    requests: { average: number; total: number }
-    latency: { p50: number; p99: number }
-    errors: number
-    non2xx: number
-  }
-  return { rps: out.requests.average, p50: out.latency.p50, p99: out.latency.p99, errors: out.errors + out.non2xx, total: out.requests.total }
+async function runJson(cmd: string[], env: Record<string, string> = {}): Promise<Record<string, number>> {
+  const p = Bun.spawn(cmd, { cwd: ROOT, env: { ...process.env, ...BUN_ENV, ...env }, stdout: 'pipe', stderr: 'inherit' })
+  return JSON.parse(await new Response(p.stdout).text()) as Record<string, number>
 }
 
 const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b)
+  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b)
+  if (s.length === 0) return NaN
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
 }
 
 async function main() {
-  const mock = await spawnJson([process.execPath, 'bench/mock-upstream.ts'], {})
+  const mock = await spawnListening([process.execPath, 'bench/mock-upstream.ts'], {})
   const upstreamUrl = `http://127.0.0.1:${mock.port}/v1`
-  const bare = await spawnJson([process.execPath, 'bench/bare-proxy.ts'], { UPSTREAM_URL: upstreamUrl })
+  const bare = await spawnListening([process.execPath, 'bench/bare-proxy.ts'], { UPSTREAM_URL: upstreamUrl })
 
   const dataDir = mkdtempSync(join(tmpdir(), 'viapi-bench-'))
-  // Seed the tenant before the gateways start; limits are raised so they never trip.
   const db = await openDatabase({ databaseUrl: process.env.DATABASE_URL, dataDir })
-  const { migrate } = await import('../src/shared/migrate.ts')
-  const { syncCatalog } = await import('../src/billing/catalog.ts')
   await migrate(db.sql)
   await syncCatalog(db.sql)
   const fx = await bootstrap(db.sql, { firmName: 'Bench', email: `bench-${Date.now()}@bench.local`, demo: true, demoTarget: 'openai:gpt-4o-mini', markupBps: 3000 })
   await db.sql`update clients set rpm = 10000000, rpd = 1000000000 where id = ${fx.client_id!}`
   await db.close()
+  const auth = `Bearer ${fx.api_key}`
 
   const gateway = async (name: string, extra: Record<string, string>): Promise<Target> => {
-    const probe = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } })
-    const port = probe.port
-    probe.stop(true)
+    const port = await freePort()
     const proc = Bun.spawn([process.execPath, 'src/cli.ts', 'serve'], {
       cwd: ROOT,
-      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', VIAPI_DATA_DIR: dataDir, OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: upstreamUrl, ...extra },
+      env: { ...process.env, ...BUN_ENV, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', VIAPI_DATA_DIR: dataDir, OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: upstreamUrl, ...extra },
       stdout: 'inherit',
       stderr: 'inherit',
     })
     procs.push(proc)
-    for (let i = 0; ; i++) {
-      if (await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false)) break
-      if (i > 300) throw new Error(`${name} did not become ready`)
-      await Bun.sleep(100)
-    }
-    return { name, url: `http://127.0.0.1:${port}/v1/proxy/chat/completions`, headers: { authorization: `Bearer ${fx.api_key}` }, pid: proc.pid }
+    await waitReady(`http://127.0.0.1:${port}/readyz`, name)
+    return { name, url: `http://127.0.0.1:${port}/v1/proxy/chat/completions`, headers: { authorization: auth }, pid: proc.pid }
   }
 
   const targets: Target[] = [
     { name: 'direct', url: `${upstreamUrl}/chat/completions`, headers: {}, pid: mock.proc.pid },
     { name: 'bare-proxy', url: `http://127.0.0.1:${bare.port}/v1/chat/completions`, headers: {}, pid: bare.proc.pid },
   ]
-  // Embedded mode serves one process per data dir, so the Redis variant needs DATABASE_URL.
   targets.push(await gateway('viapi', {}))
+  // Embedded mode serves one database owner per data dir, so the Redis and worker variants need DATABASE_URL.
   if (process.env.DATABASE_URL && process.env.BENCH_REDIS_URL !== '') {
     targets.push(await gateway('viapi+redis', { REDIS_URL: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379', VIAPI_REDIS_PREFIX: `viapi-bench-${Date.now()}:` }))
   }
+  const cores = cpus().length
+  if (!quick && process.env.DATABASE_URL && cores > 2) targets.push(await gateway(`viapi-x${cores}`, { VIAPI_WORKERS: String(cores) }))
+  const portkey = await startPortkey(upstreamUrl)
+  if (portkey) {
+    procs.push(portkey.proc)
+    targets.push({ name: 'portkey', url: portkey.url, headers: portkey.headers, pid: portkey.proc.pid })
+  }
 
-  const scenarios = [
-    { name: 'json', body: JSON.stringify({ model: 'default', messages: [{ role: 'user', content: 'Hello!' }] }), conns },
-    { name: 'stream', body: JSON.stringify({ model: 'default', stream: true, messages: [{ role: 'user', content: 'Hello!' }] }), conns: [32] },
-  ]
+  const body = (stream: boolean, extra: Record<string, unknown> = {}) => JSON.stringify({ model: 'default', stream, messages: [{ role: 'user', content: 'Hello!' }], ...extra })
+  const bodyFor = (t: Target, stream: boolean, extra: Record<string, unknown> = {}) =>
+    t.name === 'direct' || t.name === 'bare-proxy' || t.name === 'portkey' ? body(stream, { ...extra, model: 'gpt-4o-mini' }) : body(stream, extra)
 
-  // warm-up
-  for (const t of targets) await load({ ...t }, scenarios[0]!.body, 8).catch(() => null)
+  process.stderr.write(`load generator: ${loadGenerator}; targets: ${targets.map((t) => t.name).join(', ')}\n`)
+  for (const t of targets) await runLoad({ url: t.url, body: bodyFor(t, false), headers: t.headers, conns: 8, seconds: 1, pid: t.pid }).catch(() => null)
 
-  const samples: Sample[] = []
+  const rows: Summary[] = []
+  const record = (r: Summary) => {
+    rows.push(r)
+    process.stderr.write(`${r.scenario} c=${r.conns} ${r.target}: ${Math.round(r.rps)} req/s p50 ${r.p50Ms.toFixed(3)} ms p99 ${r.p99Ms.toFixed(3)} ms errors ${r.errors}\n`)
+  }
   for (let round = 0; round < rounds; round++) {
-    for (const sc of scenarios) {
-      for (const c of sc.conns) {
-        const order = targets.map((_, i) => targets[(i + round) % targets.length]!)
+    const order = targets.map((_, i) => targets[(i + round) % targets.length]!)
+    for (const stream of [false, true]) {
+      for (const c of conns) {
         for (const t of order) {
           const before = cpuTicks(t.pid)
-          const r = await load(t, sc.body, c)
+          const r = await runLoad({ url: t.url, body: bodyFor(t, stream), headers: t.headers, conns: c, seconds, pid: t.pid })
           const after = cpuTicks(t.pid)
-          const cpu = before !== null && after !== null && r.total > 0 ? ((after - before) * 10_000) / r.total : null
-          samples.push({ target: t.name, scenario: sc.name, conns: c, round, rps: r.rps, p50: r.p50, p99: r.p99, errors: r.errors, cpuUsPerReq: cpu })
-          process.stderr.write(`round ${round + 1} ${sc.name} c=${c} ${t.name}: ${Math.round(r.rps)} req/s p50 ${r.p50} ms p99 ${r.p99} ms errors ${r.errors}\n`)
+          const cpuUs = before !== null && after !== null && r.total > 0 ? ((after - before) * 10_000) / r.total : NaN
+          record({ scenario: stream ? 'stream' : 'json', conns: c, target: t.name, round, rps: r.rps, p50Ms: r.p50Ms, p99Ms: r.p99Ms, errors: r.errors, cpuUsPerReq: cpuUs, rssMidMiB: r.rssMidMiB, rssPeakMiB: r.rssPeakMiB })
         }
       }
+      // One connection, one request at a time, timed by a client with µs resolution.
+      for (const t of order) {
+        const r = await runJson([process.execPath, 'bench/latency.ts', t.url, JSON.stringify(t.headers), bodyFor(t, stream), String(quick ? 2 : 4)])
+        record({ scenario: stream ? 'stream-1' : 'json-1', conns: 1, target: t.name, round, rps: r.requests! / (quick ? 2 : 4), p50Ms: r.p50_ms!, p99Ms: r.p99_ms!, errors: r.errors!, cpuUsPerReq: NaN, rssMidMiB: null, rssPeakMiB: rssMiB(t.pid) })
+      }
+    }
+    // Paced upstream (20 ms to answer, 5 ms between chunks): time to first byte and the gap between chunks.
+    for (const t of order) {
+      const r = await runJson([process.execPath, 'bench/paced.ts', t.url, JSON.stringify(t.headers), String(quick ? 20 : 50)], { PACE_BODY: bodyFor(t, true, { user: 'paced' }) })
+      record({ scenario: 'paced', conns: 1, target: t.name, round, rps: NaN, p50Ms: r.ttfb_ms!, p99Ms: r.gap_ms!, errors: r.errors!, cpuUsPerReq: NaN, rssMidMiB: null, rssPeakMiB: null })
     }
   }
 
-  const rows: string[] = ['| scenario | conns | target | req/s (median) | p50 ms | p99 ms | ratio to bare proxy | added p50 vs direct ms | CPU µs/req | errors |', '|---|---|---|---|---|---|---|---|---|---|']
-  const summary: Record<string, unknown>[] = []
-  for (const sc of scenarios) {
-    for (const c of sc.conns) {
-      const pick = (name: string) => samples.filter((s) => s.scenario === sc.name && s.conns === c && s.target === name)
-      const agg = (name: string) => {
-        const s = pick(name)
-        return { rps: median(s.map((x) => x.rps)), p50: median(s.map((x) => x.p50)), p99: median(s.map((x) => x.p99)), errors: s.reduce((a, x) => a + x.errors, 0), cpu: median(s.map((x) => x.cpuUsPerReq ?? NaN)) }
-      }
-      const direct = agg('direct')
-      const bareAgg = agg('bare-proxy')
-      for (const t of targets) {
-        const a = agg(t.name)
-        const ratio = a.rps / bareAgg.rps
-        summary.push({ scenario: sc.name, conns: c, target: t.name, ...a, ratioToBare: ratio, addedP50: a.p50 - direct.p50 })
-        rows.push(`| ${sc.name} | ${c} | ${t.name} | ${Math.round(a.rps)} | ${a.p50.toFixed(2)} | ${a.p99.toFixed(2)} | ${ratio.toFixed(2)} | ${(a.p50 - direct.p50).toFixed(2)} | ${Number.isNaN(a.cpu) ? '-' : Math.round(a.cpu)} | ${a.errors} |`)
-      }
-    }
-  }
-  const table = rows.join('\n')
+  // Many streams held open through the gateway at once.
+  const viapi = targets.find((t) => t.name === 'viapi')!
+  let peak = rssMiB(viapi.pid) ?? 0
+  const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(viapi.pid) ?? 0)), 100)
+  const held = await runJson([process.execPath, 'bench/streams.ts', viapi.url, JSON.stringify(viapi.headers), String(heldStreams)])
+  clearInterval(sampler)
+  process.stderr.write(`${heldStreams} concurrent streams: ok ${held.ok} errors ${held.errors} in ${held.seconds!.toFixed(1)} s, RSS peak ${peak.toFixed(0)} MiB\n`)
+
+  const report = evaluate(rows, { held: { count: heldStreams, errors: held.errors!, rssPeakMiB: peak }, median })
   const stamp = new Date().toISOString().replace(/[:.]/g, '-')
-  writeFileSync(join(ROOT, 'bench/results', `${stamp}.json`), JSON.stringify({ date: new Date().toISOString(), quick, durationS, rounds, samples, summary }, null, 2))
-  writeFileSync(join(ROOT, 'bench/results', `${stamp}.md`), table + '\n')
-  console.log(`\n${table}\n\nSaved bench/results/${stamp}.json and .md (absolute numbers depend on the machine; compare the ratios).`)
+  writeFileSync(join(ROOT, 'bench/results', `${stamp}.json`), JSON.stringify({ date: new Date().toISOString(), quick, seconds, rounds, loadGenerator, cores, rows, targets: report.targets }, null, 2))
+  writeFileSync(join(ROOT, 'bench/results', `${stamp}.md`), report.markdown + '\n')
+  console.log(`\n${report.markdown}\n\nSaved bench/results/${stamp}.json and .md. Absolute numbers depend on the machine; compare the ratios.`)
   rmSync(dataDir, { recursive: true, force: true })
+  return report.missed
 }
 
+let missed = 0
 try {
-  await main()
+  missed = await main()
 } finally {
   for (const p of procs) p.kill('SIGTERM')
   await Promise.all(procs.map((p) => p.exited))
 }
+process.exit(strict && missed > 0 ? 1 : 0)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bun
 /** @module The `viapi` command: serve, migrate, bootstrap. */
 import { parseArgs } from 'node:util'
-import { serve, openReady } from './server.ts'
+import { openReady, serve, supervise } from './server.ts'
 import { ConfigError, loadConfig, type Config } from './shared/config.ts'
 import { GatewayError } from './shared/errors.ts'
 import { configureLog, describeError, log } from './shared/log.ts'
@@ -53,7 +53,7 @@ async function main(argv: string[]): Promise<number> {
 }
 
 async function runServe(config: Config): Promise<number> {
-  const running = await serve(config)
+  const running = config.workers > 1 ? await supervise(config) : await serve(config)
   await new Promise<void>((done) => {
     const stop = (signal: string) => void running.shutdown(signal).then(done)
     process.once('SIGTERM', () => stop('SIGTERM'))

@@ -52,7 +52,7 @@ export async function serve(config: Config): Promise<Running> {
   let sync: LimitSync | null = null
   const guard = new Guardrails({
     sql,
-    mode: { leasing: () => sync?.leasing() ?? false, share: () => sync?.share() ?? 1, nextSync: () => sync?.nextSync() ?? Promise.resolve() },
+    mode: { leasing: () => sync?.leasing() ?? false, share: () => sync?.share() ?? 1 / config.workerShare, nextSync: () => sync?.nextSync() ?? Promise.resolve() },
   })
   if (config.redisUrl) {
     sync = new LimitSync(
@@ -91,6 +91,8 @@ export async function serve(config: Config): Promise<Running> {
     maxRequestBodySize: Number.MAX_SAFE_INTEGER,
     // Upstreams may think for minutes before the first byte; our own timeouts govern, not the socket's.
     idleTimeout: 255,
+    // Workers of one host share the port; the kernel spreads connections across them.
+    reusePort: config.workerShare > 1,
   })
   const port = app.server!.port!
   log.info('listening', { port, host: config.host, database: db.mode, url: `http://127.0.0.1:${port}` })
@@ -118,4 +120,42 @@ export async function serve(config: Config): Promise<Running> {
     return stopping
   }
   return { port, shutdown }
+}
+
+/**
+ * `viapi serve` with VIAPI_WORKERS > 1: this process owns the database (in embedded mode it serves it to the
+ * workers), migrates once, and runs N workers on one port with reusePort. Signals are passed on; it exits when
+ * they all have. Without Redis each worker enforces 1/N of every limit, so the host holds the total.
+ */
+export async function supervise(config: Config): Promise<Running> {
+  const db = await openReady(config)
+  const port = config.port === 0 ? await freePort(config.host) : config.port
+  const workers = Array.from({ length: config.workers }, (_, i) =>
+    Bun.spawn([process.execPath, import.meta.dir + '/cli.ts', 'serve'], {
+      env: { ...config.env, PORT: String(port), VIAPI_WORKERS: '1', VIAPI_WORKER_SHARE: String(config.workers), VIAPI_WORKER_INDEX: String(i) },
+      stdout: 'inherit',
+      stderr: 'inherit',
+    }),
+  )
+  log.info('supervising workers', { workers: workers.length, port })
+  const exited = Promise.all(workers.map((w) => w.exited))
+  let stopping: Promise<void> | null = null
+  const shutdown = (reason: string): Promise<void> => {
+    stopping ??= (async () => {
+      log.info('stopping workers', { reason })
+      for (const w of workers) w.kill('SIGTERM')
+      await exited
+      await db.close()
+    })()
+    return stopping
+  }
+  void exited.then(() => shutdown('all workers exited'))
+  return { port, shutdown }
+}
+
+async function freePort(host: string): Promise<number> {
+  const probe = Bun.listen({ hostname: host, port: 0, socket: { data() {} } })
+  const port = probe.port
+  probe.stop(true)
+  return port
 }

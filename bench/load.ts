@@ -1,0 +1,70 @@
+/** Runs one load test in a separate process (wrk when installed, else autocannon) while sampling the target's RSS. */
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+
+const ROOT = join(import.meta.dir, '..')
+
+export interface LoadResult {
+  rps: number
+  p50Ms: number
+  p99Ms: number
+  errors: number
+  total: number
+  rssMidMiB: number | null
+  rssPeakMiB: number | null
+}
+
+export const loadGenerator = Bun.which('wrk') ? 'wrk' : 'autocannon'
+
+export function rssMiB(pid: number): number | null {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+    return m ? Number(m[1]) / 1024 : null
+  } catch {
+    return null
+  }
+}
+
+/** CPU ticks (1/100 s) the process has used so far. */
+export function cpuTicks(pid: number): number | null {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+    return Number(f[11]) + Number(f[12])
+  } catch {
+    return null
+  }
+}
+
+export async function runLoad(o: { url: string; body: string; headers: Record<string, string>; conns: number; seconds: number; pid: number }): Promise<LoadResult> {
+  let peak: number | null = null
+  let mid: number | null = null
+  const started = Date.now()
+  const sampler = setInterval(() => {
+    const r = rssMiB(o.pid)
+    if (r !== null && (peak === null || r > peak)) peak = r
+    if (mid === null && Date.now() - started >= (o.seconds * 1000) / 2) mid = r
+  }, 100)
+  try {
+    if (loadGenerator === 'wrk') {
+      const threads = Math.min(2, o.conns)
+      const p = Bun.spawn(['wrk', '-t', String(threads), '-c', String(o.conns), '-d', `${o.seconds}s`, '--latency', '-s', join(import.meta.dir, 'wrk.lua'), o.url], {
+        env: { ...process.env, BODY: o.body, HEADERS: Object.entries(o.headers).map(([k, v]) => `${k}: ${v}`).join('\n') },
+        stdout: 'pipe',
+        stderr: 'ignore',
+      })
+      const out = await new Response(p.stdout).text()
+      const line = out.split('\n').find((l) => l.startsWith('{"requests"'))
+      if (!line) throw new Error(`wrk printed no summary:\n${out}`)
+      const s = JSON.parse(line) as { requests: number; duration_us: number; p50_us: number; p99_us: number; errors: number }
+      return { rps: s.requests / (s.duration_us / 1e6), p50Ms: s.p50_us / 1000, p99Ms: s.p99_us / 1000, errors: s.errors, total: s.requests, rssMidMiB: mid, rssPeakMiB: peak }
+    }
+    const args = ['node', join(ROOT, 'node_modules/autocannon/autocannon.js'), '-j', '-c', String(o.conns), '-d', String(o.seconds), '-m', 'POST', '-b', o.body, '-H', 'content-type=application/json']
+    for (const [k, v] of Object.entries(o.headers)) args.push('-H', `${k}=${v}`)
+    args.push(o.url)
+    const p = Bun.spawn(args, { stdout: 'pipe', stderr: 'ignore' })
+    const out = JSON.parse(await new Response(p.stdout).text()) as { requests: { average: number; total: number }; latency: { p50: number; p99: number }; errors: number; non2xx: number }
+    return { rps: out.requests.average, p50Ms: out.latency.p50, p99Ms: out.latency.p99, errors: out.errors + out.non2xx, total: out.requests.total, rssMidMiB: mid, rssPeakMiB: peak }
+  } finally {
+    clearInterval(sampler)
+  }
+}

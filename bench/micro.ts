@@ -1,0 +1,50 @@
+/** Microbenchmarks of the pure hot-path pieces (`bun bench/micro.ts`): a regression shows here without the rig. */
+import { bench, group, run } from 'mitata'
+import { applyMarkup, tokenCost } from '../src/billing/pricing.ts'
+import { KeyCache } from '../src/gateway/key-cache.ts'
+import { RateLimiter, rateSpecs } from '../src/gateway/limits/rate.ts'
+import { SseTap } from '../src/gateway/sse-tap.ts'
+import { hashSecret } from '../src/shared/secrets.ts'
+import type { KeyContext } from '../src/tenancy/keys.ts'
+
+const key = 'vi_live_' + 'a1B2c3D4'.repeat(5)
+const ctx: KeyContext = {
+  keyId: 'key_1', keyPrefix: key.slice(0, 12), clientId: 'cli_1', firmId: 'firm_1', status: 'active', expiresAt: null, allowedModels: null,
+  clientAllowedModels: null, markupBps: 3000, keyRpm: null, keyRpd: null, clientRpm: 10_000_000, clientRpd: 1_000_000_000, keyCapNano: null,
+  keyEnforcement: 'hard', clientLimitNano: null, clientEnforcement: 'hard', alertThresholds: [], billingMode: 'postpaid', timezone: 'UTC',
+}
+const cache = new KeyCache(async () => ({ ctx, routes: new Map() }), { ttlMs: 3_600_000 })
+await cache.load(hashSecret(key))
+const limiter = new RateLimiter({ leasing: () => false, share: () => 1, nextSync: () => Promise.resolve() })
+const specs = rateSpecs(ctx)
+const prices = { inputPerMtok: 150_000_000n, cachedInputPerMtok: 75_000_000n, outputPerMtok: 600_000_000n }
+
+const enc = new TextEncoder()
+const chunk = (o: object) => `data: ${JSON.stringify(o)}\n\n`
+const base = { id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o-mini' }
+const stream = [
+  chunk({ ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }], usage: null }),
+  ...Array.from({ length: 20 }, (_, i) => chunk({ ...base, choices: [{ index: 0, delta: { content: ` token${i}` }, finish_reason: null }], usage: null })),
+  chunk({ ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }], usage: null }),
+  chunk({ ...base, choices: [], usage: { prompt_tokens: 12, completion_tokens: 20, total_tokens: 32 } }),
+  'data: [DONE]\n\n',
+].map((e) => enc.encode(e))
+
+group('auth', () => {
+  bench('hash key + cache lookup', () => cache.peek(hashSecret(key)))
+})
+group('limits', () => {
+  bench('rate buckets (RPM + RPD) take', () => limiter.admit(specs, Date.now()))
+})
+group('pricing', () => {
+  bench('token cost + markup', () => applyMarkup(tokenCost(prices, { promptTokens: 1234, cachedTokens: 200, completionTokens: 567 }), 3000))
+})
+group('stream tap', () => {
+  bench('24-event stream, one chunk per event', () => {
+    const tap = new SseTap({ clientWantsUsage: false, maxEventBytes: 1 << 20, settle: () => ({ billed_usd: 1 }) })
+    for (const c of stream) tap.push(c)
+    tap.end()
+  })
+})
+
+await run()
