@@ -5,6 +5,7 @@ import type { AdminDeps } from './admin/context.ts'
 import { adminRestPlugin } from './admin/http.ts'
 import { docsPlugin } from './docs.ts'
 import { graphqlPlugin } from './graphql/index.ts'
+import { handleChat } from './gateway/chat.ts'
 import { gatewayPlugin } from './gateway/index.ts'
 import type { GatewayContext } from './gateway/context.ts'
 import type { Database } from './shared/db.ts'
@@ -28,19 +29,10 @@ export function createApp({ gw, db, admin, jwt }: AppDeps) {
     })
     .onError(({ error, code, set, request, path }) => {
       const requestId = String(set.headers[REQUEST_ID] ?? newId('req'))
-      let err: GatewayError
-      if (error instanceof GatewayError) err = error
-      else if (code === 'NOT_FOUND') err = new RouteNotFound(`${request.method} ${path}`)
-      else if (code === 'PARSE') err = new InvalidRequest('We could not parse the body of your request.')
-      else if (code === 'VALIDATION') err = new InvalidRequest(error instanceof Error ? error.message : 'Invalid request.')
-      else {
-        log.error('unhandled error', { request_id: requestId, path, error: describeError(error) })
-        err = new InternalError(requestId)
-      }
-      if (err.status === 401 || err.status === 403 || err.status === 429) {
-        log.info('refused', { request_id: requestId, path, status: err.status, code: err.code })
-      }
-      return errorResponse(err, requestId)
+      if (code === 'NOT_FOUND') return renderError(new RouteNotFound(`${request.method} ${path}`), requestId, path)
+      if (code === 'PARSE') return renderError(new InvalidRequest('We could not parse the body of your request.'), requestId, path)
+      if (code === 'VALIDATION') return renderError(new InvalidRequest(error instanceof Error ? error.message : 'Invalid request.'), requestId, path)
+      return renderError(error, requestId, path)
     })
     .get('/healthz', () => ({ status: 'ok' }))
     .get('/readyz', async ({ set }) => {
@@ -61,3 +53,38 @@ export function createApp({ gw, db, admin, jwt }: AppDeps) {
 }
 
 export type App = ReturnType<typeof createApp>
+
+/** Any thrown value as OpenAI's error JSON: our typed errors as they are, anything else a logged, masked 500. */
+export function renderError(error: unknown, requestId: string, path: string, headers?: Record<string, string>): Response {
+  let err: GatewayError
+  if (error instanceof GatewayError) err = error
+  else {
+    log.error('unhandled error', { request_id: requestId, path, error: describeError(error) })
+    err = new InternalError(requestId)
+  }
+  if (err.status === 401 || err.status === 403 || err.status === 429) {
+    log.info('refused', { request_id: requestId, path, status: err.status, code: err.code })
+  }
+  const res = errorResponse(err, requestId)
+  if (headers) for (const k in headers) if (!res.headers.has(k)) res.headers.set(k, headers[k]!)
+  return res
+}
+
+/**
+ * The proxy's hot routes as Bun.serve routes, ahead of the Elysia app (which still declares them for the OpenAPI
+ * document): measured, Elysia's per-request hooks and header merging cost ~12 % of a proxy route's throughput.
+ */
+export function hotRoutes(gw: GatewayContext) {
+  const chat = async (request: Request): Promise<Response> => {
+    const requestId = newId('req')
+    const headers: Record<string, string> = { [REQUEST_ID]: requestId }
+    try {
+      const res = await handleChat(gw, request, requestId, headers)
+      for (const k in headers) res.headers.set(k, headers[k]!)
+      return res
+    } catch (err) {
+      return renderError(err, requestId, '/v1/proxy/chat/completions', headers)
+    }
+  }
+  return { '/v1/proxy/chat/completions': { POST: chat } }
+}

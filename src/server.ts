@@ -2,7 +2,7 @@
 import { join, resolve } from 'node:path'
 import { jwtConfig } from './admin/auth.ts'
 import type { AdminDeps } from './admin/context.ts'
-import { createApp } from './app.ts'
+import { createApp, hotRoutes } from './app.ts'
 import { loadCatalog, syncCatalog } from './billing/catalog.ts'
 import { UsageMeter } from './billing/meter.ts'
 import type { GatewayContext } from './gateway/context.ts'
@@ -84,9 +84,12 @@ export async function serve(config: Config): Promise<Running> {
   })
   const admin: AdminDeps = { sql, bus, catalog: gw.catalog }
 
-  const app = createApp({ gw, db, admin, jwt: jwtConfig(config.env) }).listen({
+  const app = createApp({ gw, db, admin, jwt: jwtConfig(config.env) })
+  const server = Bun.serve({
     port: config.port,
     hostname: config.host,
+    routes: hotRoutes(gw),
+    fetch: (request) => app.fetch(request),
     // The body limit is ours to enforce with an OpenAI-shaped 413; Bun's own check would answer with an empty body.
     maxRequestBodySize: Number.MAX_SAFE_INTEGER,
     // Upstreams may think for minutes before the first byte; our own timeouts govern, not the socket's.
@@ -94,7 +97,7 @@ export async function serve(config: Config): Promise<Running> {
     // Workers of one host share the port; the kernel spreads connections across them.
     reusePort: config.workerShare > 1,
   })
-  const port = app.server!.port!
+  const port = server.port!
   log.info('listening', { port, host: config.host, database: db.mode, url: `http://127.0.0.1:${port}` })
 
   let stopping: Promise<void> | null = null
@@ -102,7 +105,7 @@ export async function serve(config: Config): Promise<Running> {
     stopping ??= (async () => {
       log.info('shutting down', { reason, inflight: gw.inflight.count })
       clearInterval(catalogTimer)
-      void app.server?.stop(false)
+      void server.stop(false)
       if (!(await gw.inflight.drain(config.shutdownGraceMs))) {
         gw.inflight.abortAll()
         await gw.inflight.drain(2_000)

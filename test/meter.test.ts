@@ -97,3 +97,14 @@ test('prepaid rows debit credit once, even when the same batch is written again'
   const [acct] = await conn.sql<{ balance_nano: bigint }[]>`select balance_nano from credit_accounts where client_id = ${fx.client_id!}`
   expect(acct!.balance_nano).toBe(1_000_000n - 30_000n)
 })
+
+test('text survives the array literals exactly: quotes, backslashes, commas, braces, "NULL", unicode, null', async () => {
+  const tricky = ['a"b', 'back\\slash', 'c,d', '{e}', 'NULL', 'ünï €', ' spaced ', '', 'x\\"y']
+  const events = tricky.map((t) => ({ ...event(1n), modelRequested: t, errorCode: t === 'NULL' ? null : t }))
+  const meter = new UsageMeter(conn.sql, { flushMs: 60_000, spillDir })
+  for (const e of events) meter.record(e)
+  await meter.drain()
+  const rows = await conn.sql<{ id: string; model_requested: string; error_code: string | null }[]>`select id, model_requested, error_code from usage_events where id in ${conn.sql(events.map((e) => e.id))}`
+  const byId = new Map(rows.map((r) => [r.id, r]))
+  for (const e of events) expect(byId.get(e.id)).toEqual({ id: e.id, model_requested: e.modelRequested, error_code: e.errorCode })
+})
