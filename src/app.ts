@@ -3,6 +3,7 @@ import { Elysia } from 'elysia'
 import type { JwtConfig } from './admin/auth.ts'
 import type { AdminDeps } from './admin/context.ts'
 import { adminRestPlugin } from './admin/http.ts'
+import { billingPlugin } from './billing/index.ts'
 import { docsPlugin } from './docs.ts'
 import { graphqlPlugin } from './graphql/index.ts'
 import { handleChat } from './gateway/chat.ts'
@@ -49,6 +50,7 @@ export function createApp({ gw, db, admin, jwt }: AppDeps) {
     .use(docsPlugin())
     .use(gatewayPlugin(gw))
     .use(adminRestPlugin(admin, gw.keys, jwt))
+    .use(billingPlugin(admin))
     .use(graphqlPlugin(admin, jwt, gw.config.production))
 }
 

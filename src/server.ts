@@ -4,7 +4,9 @@ import { jwtConfig } from './admin/auth.ts'
 import type { AdminDeps } from './admin/context.ts'
 import { createApp, hotRoutes } from './app.ts'
 import { loadCatalog, syncCatalog } from './billing/catalog.ts'
+import { checkLedger } from './billing/ledger.ts'
 import { UsageMeter } from './billing/meter.ts'
+import { stripeFromEnv } from './billing/stripe.ts'
 import type { GatewayContext } from './gateway/context.ts'
 import { Inflight } from './gateway/inflight.ts'
 import { KeyCache, type KeyEntry } from './gateway/key-cache.ts'
@@ -82,7 +84,14 @@ export async function serve(config: Config): Promise<Running> {
     if (m.kind === 'invalidate') keys.invalidate(m.inv)
     else void reloadCatalog()
   })
-  const admin: AdminDeps = { sql, bus, catalog: gw.catalog }
+  const admin: AdminDeps = {
+    sql,
+    bus,
+    catalog: gw.catalog,
+    stripe: stripeFromEnv(config.env),
+    onCreditChange: (clientId, delta) => guard.creditChanged(clientId, delta, sync ? sync.adjustBudget : null),
+  }
+  const ledgerTimer = setInterval(() => void checkLedger(sql), 600_000)
 
   const app = createApp({ gw, db, admin, jwt: jwtConfig(config.env) })
   const server = Bun.serve({
@@ -105,6 +114,7 @@ export async function serve(config: Config): Promise<Running> {
     stopping ??= (async () => {
       log.info('shutting down', { reason, inflight: gw.inflight.count })
       clearInterval(catalogTimer)
+      clearInterval(ledgerTimer)
       void server.stop(false)
       if (!(await gw.inflight.drain(config.shutdownGraceMs))) {
         gw.inflight.abortAll()

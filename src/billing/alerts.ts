@@ -2,7 +2,7 @@
 import type { Sql } from '../shared/db.ts'
 import { newId } from '../shared/ids.ts'
 
-export type AlertType = 'spending_limit.threshold_crossed' | 'key.cap_reached' | 'credits.low_balance' | 'auto_reload.succeeded' | 'auto_reload.failed'
+export type AlertType = 'spending_limit.threshold_crossed' | 'key.cap_reached' | 'credits.low_balance' | 'auto_reload.succeeded' | 'auto_reload.failed' | 'payment.failed'
 
 export interface AlertInput {
   firmId: string

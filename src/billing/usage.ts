@@ -4,6 +4,7 @@
  */
 import type { Pool, Sql } from '../shared/db.ts'
 import { inFirm, type FirmScope } from '../tenancy/scope.ts'
+import { appendEntry } from './ledger.ts'
 
 export interface UsageRowInsert {
   id: string
@@ -119,14 +120,17 @@ export async function insertUsage(sql: Pool, rows: (UsageRowInsert & { prepaid?:
   await sql.begin(async (tx) => {
     if (others.length > 0) await tx.unsafe(INSERT, columnArrays(others) as never, { prepare: true })
     const inserted = await tx.unsafe<{ client_id: string; billed_nano: bigint }[]>(`${INSERT} returning client_id, billed_nano`, columnArrays(prepaid) as never, { prepare: true })
-    const debits = new Map<string, bigint>()
-    for (const r of inserted) debits.set(r.client_id, (debits.get(r.client_id) ?? 0n) + r.billed_nano)
-    if (debits.size === 0) return
-    const values = [...debits].map(([clientId, amount]) => [clientId, amount.toString()])
-    await tx`
-      update credit_accounts ca set balance_nano = ca.balance_nano - d.amount::bigint, updated_at = now()
-      from (values ${tx(values)}) as d (client_id, amount)
-      where ca.client_id = d.client_id`
+    const debits = new Map<string, { firmId: string; amount: bigint; count: number }>()
+    const firmOf = new Map(prepaid.map((r) => [r.client_id, r.firm_id]))
+    for (const r of inserted) {
+      const d = debits.get(r.client_id) ?? { firmId: firmOf.get(r.client_id)!, amount: 0n, count: 0 }
+      d.amount += r.billed_nano
+      d.count++
+      debits.set(r.client_id, d)
+    }
+    for (const [clientId, d] of debits) {
+      await appendEntry(tx, { clientId, firmId: d.firmId, kind: 'usage', amountNano: -d.amount, reason: `${d.count} request${d.count === 1 ? '' : 's'}`, actor: 'meter' })
+    }
   })
 }
 

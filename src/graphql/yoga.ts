@@ -14,7 +14,7 @@ import { schema } from './schema/index.ts'
 
 export const LIMITS = { depth: 10, aliases: 30, batch: 10, cost: 5000, tokens: 2000 } as const
 
-const CODES: Record<number, string> = { 400: 'BAD_USER_INPUT', 401: 'UNAUTHENTICATED', 403: 'FORBIDDEN', 404: 'NOT_FOUND', 409: 'CONFLICT' }
+const CODES: Record<number, string> = { 400: 'BAD_USER_INPUT', 401: 'UNAUTHENTICATED', 403: 'FORBIDDEN', 404: 'NOT_FOUND', 409: 'CONFLICT', 503: 'SERVICE_UNAVAILABLE' }
 
 /** Our typed errors keep their message, a stable code and the field they name; anything else is masked. */
 export function toGraphQLError(err: GatewayError): GraphQLError {

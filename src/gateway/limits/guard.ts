@@ -154,6 +154,19 @@ export class Guardrails {
     return p
   }
 
+  /**
+   * Credit added or removed outside the proxy. With Redis the shared balance is moved once, there; alone, the
+   * local copy is moved.
+   */
+  creditChanged(clientId: string, deltaNano: bigint, shared: ((budgetId: string, delta: bigint) => void) | null): void {
+    const id = `cr:${clientId}`
+    if (shared) shared(id, deltaNano)
+    else {
+      const b = this.budgets.get(id)
+      if (b && b.seed >= 0n) b.global += deltaNano
+    }
+  }
+
   /** Drops cached budgets of a client (e.g. credit added elsewhere); they reload on next use. */
   forgetClient(clientId: string): void {
     for (const [id, b] of this.budgets) if (id.includes(clientId) && b.reserved === 0n && b.unsynced === 0n && b.sending === 0n) this.budgets.delete(id)

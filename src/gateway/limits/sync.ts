@@ -174,6 +174,14 @@ export class LimitSync {
     }
   }
 
+  /** Moves a shared budget (if Redis holds it; else it will be seeded from Postgres, which already has the change). */
+  adjustBudget = (budgetId: string, delta: bigint): void => {
+    const key = `${this.opts.prefix}b:${budgetId}`
+    withTimeout(this.client.send('EVAL', ["if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('INCRBY', KEYS[1], ARGV[1]) end return 0", '1', key, delta.toString()]), 2000, 'redis adjust').catch((err: unknown) =>
+      log.warn('shared credit not adjusted; replicas see the change when the counter is next seeded', { budget: budgetId, error: describeError(err) }),
+    )
+  }
+
   private async eval(keys: string[], args: string[]): Promise<unknown> {
     if (this.sha) {
       try {

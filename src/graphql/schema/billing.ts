@@ -1,9 +1,12 @@
-/** @module CreditBalance type and the creditBalance query. */
+/** @module Prepaid credit: balance, ledger, adjustments, auto-reload and Stripe Checkout links. */
+import * as billing from '../../admin/billing.ts'
 import * as directory from '../../admin/directory.ts'
 import type { CreditAccount } from '../../billing/credits.ts'
+import type { LedgerEntry } from '../../billing/ledger.ts'
 import { nanoToCents } from '../../shared/money.ts'
 import { builder } from '../builder.ts'
 import { actorOf } from '../context.ts'
+import { paginate } from './pagination.ts'
 
 const AutoReload = builder.objectRef<CreditAccount['autoReload']>('AutoReload').implement({
   fields: (t) => ({
@@ -28,5 +31,79 @@ builder.queryFields((t) => ({
     type: CreditBalance,
     args: { clientId: t.arg.id({ required: true }) },
     resolve: (_r, { clientId }, ctx) => directory.creditBalance(ctx.deps, actorOf(ctx), String(clientId)),
+  }),
+}))
+
+const LedgerEntryRef = builder.objectRef<LedgerEntry>('CreditLedgerEntry').implement({
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    kind: t.exposeString('kind', { description: 'topup, usage, refund, adjustment or auto_reload.' }),
+    amountCents: t.float({ description: 'Signed: debits are negative. Decimal cents, not rounded.', resolve: (e) => nanoToCents(e.amountNano) }),
+    balanceAfterCents: t.float({ resolve: (e) => nanoToCents(e.balanceAfterNano) }),
+    reason: t.exposeString('reason', { nullable: true }),
+    actor: t.exposeString('actor', { nullable: true }),
+    stripeRef: t.exposeString('stripeRef', { nullable: true }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+  }),
+})
+
+const CheckoutUrl = builder.objectRef<{ url: string; expiresAt: Date }>('CheckoutUrl').implement({
+  fields: (t) => ({
+    url: t.exposeString('url', { description: 'A one-time Stripe Checkout URL.' }),
+    expiresAt: t.expose('expiresAt', { type: 'DateTime' }),
+  }),
+})
+
+const AdjustCreditsInput = builder.inputType('AdjustCreditsInput', {
+  fields: (t) => ({
+    clientId: t.id({ required: true }),
+    amountCents: t.int({ required: true, description: 'Positive credits, negative debits. A prepaid balance cannot go below zero.' }),
+    reason: t.string({ required: true }),
+  }),
+})
+
+const SetAutoReloadInput = builder.inputType('SetAutoReloadInput', {
+  fields: (t) => ({
+    clientId: t.id({ required: true }),
+    enabled: t.boolean({ required: true }),
+    thresholdCents: t.int({ required: false, description: 'Reload when the balance falls below this.' }),
+    amountCents: t.int({ required: false, description: 'How much to charge the saved card each time.' }),
+  }),
+})
+
+const TopUpInput = builder.inputType('TopUpCheckoutInput', {
+  fields: (t) => ({ clientId: t.id({ required: true }), amountCents: t.int({ required: true, description: '50 to 10,000,000.' }) }),
+})
+
+builder.queryFields((t) => ({
+  creditLedger: t.connection({
+    type: LedgerEntryRef,
+    description: 'Newest first.',
+    args: { clientId: t.arg.id({ required: true }) },
+    resolve: (_r, args, ctx) => paginate(args, (page) => billing.creditLedger(ctx.deps, actorOf(ctx), String(args.clientId), page)),
+  }),
+}))
+
+builder.mutationFields((t) => ({
+  adjustCredits: t.field({
+    type: LedgerEntryRef,
+    args: { input: t.arg({ type: AdjustCreditsInput, required: true }) },
+    resolve: (_r, { input }, ctx) => billing.adjustCredits(ctx.deps, actorOf(ctx), { ...input, clientId: String(input.clientId) }),
+  }),
+  setAutoReload: t.field({
+    type: CreditBalance,
+    args: { input: t.arg({ type: SetAutoReloadInput, required: true }) },
+    resolve: (_r, { input }, ctx) => billing.setAutoReload(ctx.deps, actorOf(ctx), { ...input, clientId: String(input.clientId) }),
+  }),
+  createBillingPortalUrl: t.field({
+    type: CheckoutUrl,
+    description: "A one-time Stripe Checkout URL for the client's card (setup mode), valid 24 hours.",
+    args: { clientId: t.arg.id({ required: true }) },
+    resolve: (_r, { clientId }, ctx) => billing.createBillingPortalUrl(ctx.deps, actorOf(ctx), String(clientId)),
+  }),
+  createTopUpCheckoutUrl: t.field({
+    type: CheckoutUrl,
+    args: { input: t.arg({ type: TopUpInput, required: true }) },
+    resolve: (_r, { input }, ctx) => billing.createTopUpCheckoutUrl(ctx.deps, actorOf(ctx), { clientId: String(input.clientId), amountCents: input.amountCents }),
   }),
 }))

@@ -1,0 +1,175 @@
+/**
+ * Billing end to end: the real gateway, a fake Stripe API, signed webhooks posted to the real endpoint, the credit
+ * ledger, manual adjustments, and credit reaching the proxy's admission at once.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import Stripe from 'stripe'
+import { ledgerMismatches, rebuildBalance } from '../src/billing/ledger.ts'
+import type { Database } from '../src/shared/db.ts'
+import { bootstrap, type BootstrapResult } from '../src/tenancy/bootstrap.ts'
+import { failCode, ok } from './helpers/admin.ts'
+import { readyDb, startGateway, testDb, until, type GatewayProcess, type TestDb } from './helpers/gateway.ts'
+import { FakeStripe } from './helpers/fake-stripe.ts'
+import { MockUpstream } from './helpers/mock-upstream.ts'
+
+const SECRET = 'whsec_test_secret_0123456789'
+const stripeLib = new Stripe('sk_test_unused')
+const upstream = new MockUpstream()
+const fake = new FakeStripe()
+let db: TestDb
+let conn: Database
+let gw: GatewayProcess
+let fx: BootstrapResult
+
+beforeAll(async () => {
+  upstream.start()
+  fake.start()
+  db = await testDb('postgres')
+  conn = await readyDb(db)
+  fx = await bootstrap(conn.sql, { firmName: 'Billing', email: 'bill@x.test', demo: true, demoTarget: 'openai:gpt-4o-mini' })
+  gw = await startGateway({ ...db.env, OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: upstream.baseUrl, STRIPE_SECRET_KEY: 'sk_test_fake', STRIPE_WEBHOOK_SECRET: SECRET, STRIPE_API_BASE: fake.base, VIAPI_USAGE_FLUSH_MS: '50' })
+})
+afterAll(async () => {
+  await gw?.stop()
+  await conn?.close()
+  await fake.stop()
+  await upstream.stop()
+  await db?.drop()
+})
+
+let seq = 0
+async function deliver(type: string, object: Record<string, unknown>, opts: { id?: string; secret?: string; timestamp?: number; noSignature?: boolean } = {}) {
+  const payload = JSON.stringify({ id: opts.id ?? `evt_test_${Date.now()}_${++seq}`, object: 'event', type, api_version: '2025-01-01', created: Math.floor(Date.now() / 1000), data: { object } })
+  const header = await stripeLib.webhooks.generateTestHeaderStringAsync({ payload, secret: opts.secret ?? SECRET, ...(opts.timestamp ? { timestamp: opts.timestamp } : {}) })
+  return fetch(`${gw.url}/v1/billing/stripe/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', ...(opts.noSignature ? {} : { 'stripe-signature': header }) }, body: payload })
+}
+
+const balance = async (clientId: string) =>
+  (await ok<{ creditBalance: { balanceCents: number; cardOnFile: boolean } }>(gw.url, fx.admin_token, 'query($c: ID!) { creditBalance(clientId: $c) { balanceCents cardOnFile } }', { c: clientId })).creditBalance
+
+describe('Stripe checkout links', () => {
+  test('card setup URL: setup mode, one customer per client, expires in 24 h', async () => {
+    const q = 'mutation($c: ID!) { createBillingPortalUrl(clientId: $c) { url expiresAt } }'
+    const a = await ok<{ createBillingPortalUrl: { url: string; expiresAt: string } }>(gw.url, fx.admin_token, q, { c: fx.client_id })
+    await ok(gw.url, fx.admin_token, q, { c: fx.client_id })
+    expect(a.createBillingPortalUrl.url).toMatch(/^https:\/\/checkout\.stripe\.test\//)
+    expect(Math.abs(Date.parse(a.createBillingPortalUrl.expiresAt) - (Date.now() + 86_400_000))).toBeLessThan(60_000)
+    const sessions = fake.created('/v1/checkout/sessions')
+    expect(sessions[0]!.params.get('mode')).toBe('setup')
+    expect(sessions[0]!.params.get('metadata[client_id]')).toBe(fx.client_id!)
+    expect(new Set(fake.created('/v1/customers').map((c) => c.idempotencyKey)).size).toBe(1)
+    const [acct] = await conn.sql<{ stripe_customer_id: string }[]>`select stripe_customer_id from credit_accounts where client_id = ${fx.client_id!}`
+    expect(acct!.stripe_customer_id).toMatch(/^cus_/)
+  })
+
+  test('top-up URL: payment mode for the chosen amount; bad amounts name the field', async () => {
+    const r = await ok<{ createTopUpCheckoutUrl: { url: string } }>(gw.url, fx.admin_token, 'mutation($c: ID!) { createTopUpCheckoutUrl(input: {clientId: $c, amountCents: 2500}) { url expiresAt } }', { c: fx.client_id })
+    expect(r.createTopUpCheckoutUrl.url).toContain('checkout.stripe.test')
+    const last = fake.created('/v1/checkout/sessions').at(-1)!
+    expect(last.params.get('mode')).toBe('payment')
+    expect(last.params.get('line_items[0][price_data][unit_amount]')).toBe('2500')
+    expect(last.params.get('payment_intent_data[metadata][client_id]')).toBe(fx.client_id!)
+    expect(await failCode(gw.url, fx.admin_token, 'mutation($c: ID!) { createTopUpCheckoutUrl(input: {clientId: $c, amountCents: 10}) { url } }', { c: fx.client_id })).toMatchObject({ field: 'amountCents' })
+  })
+})
+
+describe('webhooks', () => {
+  test('a top-up is credited exactly once under duplicate delivery and replay', async () => {
+    const pi = { id: 'pi_topup_1', object: 'payment_intent', amount: 5000, amount_received: 5000, currency: 'usd', metadata: { client_id: fx.client_id, kind: 'topup' }, customer: null }
+    const first = await deliver('payment_intent.succeeded', pi, { id: 'evt_dup_1' })
+    expect(first.status).toBe(200)
+    expect(((await first.json()) as { applied: boolean }).applied).toBe(true)
+    const again = await deliver('payment_intent.succeeded', pi, { id: 'evt_dup_1' })
+    expect(again.status).toBe(200)
+    expect(((await again.json()) as { applied: boolean }).applied).toBe(false)
+    const replay = await deliver('payment_intent.succeeded', pi, { id: 'evt_other_id' })
+    expect(replay.status).toBe(200)
+    expect((await balance(fx.client_id!)).balanceCents).toBe(5000)
+    const ledger = await ok<{ creditLedger: { edges: { node: { kind: string; amountCents: number; balanceAfterCents: number; stripeRef: string } }[] } }>(
+      gw.url,
+      fx.admin_token,
+      'query($c: ID!) { creditLedger(clientId: $c) { edges { node { kind amountCents balanceAfterCents stripeRef reason actor } } } }',
+      { c: fx.client_id },
+    )
+    expect(ledger.creditLedger.edges.map((e) => e.node)).toEqual([expect.objectContaining({ kind: 'topup', amountCents: 5000, balanceAfterCents: 5000, stripeRef: 'pi_topup_1' })])
+  })
+
+  test('out of order: a refund arriving before its payment still nets out', async () => {
+    const c = await ok<{ createClient: { id: string } }>(gw.url, fx.admin_token, 'mutation { createClient(input: {name: "Order", slug: "order"}) { id } }')
+    const id = c.createClient.id
+    await deliver('charge.refunded', { id: 'ch_1', object: 'charge', payment_intent: 'pi_order', amount_refunded: 1000, metadata: { client_id: id }, customer: null, refunds: { data: [{ id: 're_1', amount: 1000 }] } })
+    await deliver('payment_intent.succeeded', { id: 'pi_order', object: 'payment_intent', amount: 3000, amount_received: 3000, metadata: { client_id: id }, customer: null })
+    await deliver('charge.refunded', { id: 'ch_1', object: 'charge', payment_intent: 'pi_order', amount_refunded: 1000, metadata: { client_id: id }, customer: null, refunds: { data: [{ id: 're_1', amount: 1000 }] } }, { id: 'evt_refund_again' })
+    expect((await balance(id)).balanceCents).toBe(2000)
+  })
+
+  test('forged, stale or unsigned deliveries get 400 and change nothing', async () => {
+    const pi = { id: 'pi_forged', object: 'payment_intent', amount: 999_999, amount_received: 999_999, metadata: { client_id: fx.client_id }, customer: null }
+    const before = (await balance(fx.client_id!)).balanceCents
+    expect((await deliver('payment_intent.succeeded', pi, { secret: 'whsec_wrong' })).status).toBe(400)
+    expect((await deliver('payment_intent.succeeded', pi, { timestamp: Math.floor(Date.now() / 1000) - 600 })).status).toBe(400)
+    const unsigned = await deliver('payment_intent.succeeded', pi, { noSignature: true })
+    expect(unsigned.status).toBe(400)
+    expect(((await unsigned.json()) as { error: { code: string } }).error.code).toBe('signature_missing')
+    expect((await balance(fx.client_id!)).balanceCents).toBe(before)
+  })
+
+  test('card setup completion stores the card; a failed payment raises an alert', async () => {
+    const [acct] = await conn.sql<{ stripe_customer_id: string }[]>`select stripe_customer_id from credit_accounts where client_id = ${fx.client_id!}`
+    await deliver('checkout.session.completed', { id: 'cs_done', object: 'checkout.session', mode: 'setup', setup_intent: 'seti_1', customer: acct!.stripe_customer_id, metadata: { client_id: fx.client_id } })
+    expect((await balance(fx.client_id!)).cardOnFile).toBe(true)
+    await deliver('payment_intent.payment_failed', { id: 'pi_failed', object: 'payment_intent', amount: 500, metadata: { client_id: fx.client_id, kind: 'auto_reload' }, customer: null, last_payment_error: { message: 'card declined' } })
+    const [alert] = await conn.sql<{ type: string }[]>`select type from alerts where client_id = ${fx.client_id!} and type = 'auto_reload.failed'`
+    expect(alert!.type).toBe('auto_reload.failed')
+  })
+})
+
+describe('ledger', () => {
+  test('manual adjustment: audited with actor and reason; a prepaid balance cannot go negative', async () => {
+    const c = await ok<{ createClient: { id: string } }>(gw.url, fx.admin_token, 'mutation { createClient(input: {name: "Adj", slug: "adj"}) { id } }')
+    const id = c.createClient.id
+    await ok(gw.url, fx.admin_token, 'mutation($c: ID!) { updateClient(id: $c, input: {billingMode: PREPAID}) { id } }', { c: id })
+    const e = await ok<{ adjustCredits: { kind: string; amountCents: number; actor: string; reason: string } }>(gw.url, fx.admin_token, 'mutation($c: ID!) { adjustCredits(input: {clientId: $c, amountCents: 700, reason: "goodwill"}) { kind amountCents actor reason } }', { c: id })
+    expect(e.adjustCredits).toEqual({ kind: 'adjustment', amountCents: 700, actor: 'bill@x.test', reason: 'goodwill' })
+    expect(await failCode(gw.url, fx.admin_token, 'mutation($c: ID!) { adjustCredits(input: {clientId: $c, amountCents: -701, reason: "too much"}) { id } }', { c: id })).toMatchObject({ field: 'amountCents' })
+    expect(await failCode(gw.url, fx.admin_token, 'mutation($c: ID!) { adjustCredits(input: {clientId: $c, amountCents: 5, reason: " "}) { id } }', { c: id })).toMatchObject({ field: 'reason' })
+    const audit = await ok<{ auditLog: { edges: { node: { action: string; objectType: string } }[] } }>(gw.url, fx.admin_token, '{ auditLog(first: 5) { edges { node { action objectType } } } }')
+    expect(audit.auditLog.edges.map((x) => x.node.action)).toContain('adjustCredits')
+  })
+
+  test('credit added while a prepaid client is refused lets its next request through; usage debits the ledger', async () => {
+    const c = await ok<{ createClient: { id: string } }>(gw.url, fx.admin_token, 'mutation { createClient(input: {name: "Pre", slug: "pre"}) { id } }')
+    const id = c.createClient.id
+    await ok(gw.url, fx.admin_token, 'mutation($c: ID!) { updateClient(id: $c, input: {billingMode: PREPAID}) { id } }', { c: id })
+    await ok(gw.url, fx.admin_token, 'mutation($c: ID!) { createRoute(input: {clientId: $c, alias: "default", target: "openai:gpt-4o-mini"}) { id } }', { c: id })
+    const k = await ok<{ mintGuardrailedKey: { secret: string } }>(gw.url, fx.admin_token, 'mutation($c: ID!) { mintGuardrailedKey(input: {clientId: $c}) { secret } }', { c: id })
+    const ask = () => fetch(`${gw.url}/v1/proxy/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${k.mintGuardrailedKey.secret}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'default', max_tokens: 18, messages: [{ role: 'user', content: 'x' }] }) })
+    expect((await ask()).status).toBe(429)
+    await deliver('payment_intent.succeeded', { id: 'pi_unblock', object: 'payment_intent', amount: 100, amount_received: 100, metadata: { client_id: id }, customer: null })
+    expect((await ask()).status).toBe(200)
+    await until(async () => (await conn.sql`select 1 from credit_ledger where client_id = ${id} and kind = 'usage'`).length > 0, 5_000, 'usage debit')
+    const [usage] = await conn.sql<{ billed: bigint }[]>`select sum(billed_nano)::bigint as billed from usage_events where client_id = ${id}`
+    expect((await balance(id)).balanceCents).toBe(100 - Number(usage!.billed) / 1e7)
+  })
+
+  test('every running balance equals the sum of its ledger, and a rebuild changes nothing', async () => {
+    expect(await ledgerMismatches(conn.sql)).toEqual([])
+    const [before] = await conn.sql<{ balance_nano: bigint }[]>`select balance_nano from credit_accounts where client_id = ${fx.client_id!}`
+    expect(await rebuildBalance(conn.sql, fx.client_id!)).toBe(before!.balance_nano)
+  })
+})
+
+describe('without Stripe configured', () => {
+  test('billing mutations that need Stripe say so; everything else works', async () => {
+    const plain = await startGateway({ ...db.env })
+    try {
+      const r = await failCode(plain.url, fx.admin_token, 'mutation($c: ID!) { createBillingPortalUrl(clientId: $c) { url } }', { c: fx.client_id })
+      expect(r.message).toContain('Stripe is not configured')
+      const hook = await fetch(`${plain.url}/v1/billing/stripe/webhook`, { method: 'POST', body: '{}' })
+      expect(hook.status).toBe(503)
+      expect((await ok<{ creditBalance: { balanceCents: number } }>(plain.url, fx.admin_token, 'query($c: ID!) { creditBalance(clientId: $c) { balanceCents } }', { c: fx.client_id })).creditBalance.balanceCents).toBeGreaterThan(0)
+    } finally {
+      await plain.stop()
+    }
+  })
+})

@@ -1,0 +1,53 @@
+/** A local fake of the Stripe API for the `stripe` SDK (pointed at it by STRIPE_API_BASE): records what it is asked. */
+
+export interface StripeCall {
+  method: string
+  path: string
+  params: URLSearchParams
+  idempotencyKey: string | null
+}
+
+export class FakeStripe {
+  calls: StripeCall[] = []
+  private n = 0
+  private byIdempotency = new Map<string, unknown>()
+  private server: ReturnType<typeof Bun.serve> | null = null
+  port = 0
+
+  start(): this {
+    this.server = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: (req) => this.handle(req) })
+    this.port = this.server.port!
+    return this
+  }
+
+  get base(): string {
+    return `http://127.0.0.1:${this.port}`
+  }
+
+  async stop(): Promise<void> {
+    await this.server?.stop(true)
+  }
+
+  created(path: string): StripeCall[] {
+    return this.calls.filter((c) => c.method === 'POST' && c.path === path)
+  }
+
+  private async handle(req: Request): Promise<Response> {
+    const url = new URL(req.url)
+    const params = new URLSearchParams(req.method === 'POST' ? await req.text() : url.search)
+    const key = req.headers.get('idempotency-key')
+    this.calls.push({ method: req.method, path: url.pathname, params, idempotencyKey: key })
+    if (key && this.byIdempotency.has(key)) return Response.json(this.byIdempotency.get(key))
+    const id = (p: string) => `${p}_fake${++this.n}`
+    let body: Record<string, unknown>
+    if (req.method === 'POST' && url.pathname === '/v1/customers') body = { id: id('cus'), object: 'customer', name: params.get('name'), email: params.get('email') }
+    else if (req.method === 'POST' && url.pathname === '/v1/checkout/sessions') {
+      const sid = id('cs')
+      body = { id: sid, object: 'checkout.session', mode: params.get('mode'), customer: params.get('customer'), url: `https://checkout.stripe.test/c/pay/${sid}`, expires_at: Number(params.get('expires_at')) }
+    } else if (req.method === 'GET' && url.pathname.startsWith('/v1/setup_intents/')) body = { id: url.pathname.split('/').pop(), object: 'setup_intent', payment_method: 'pm_card_visa', status: 'succeeded' }
+    else if (req.method === 'POST' && url.pathname === '/v1/payment_intents') body = { id: id('pi'), object: 'payment_intent', amount: Number(params.get('amount')), status: 'succeeded', metadata: {} }
+    else return Response.json({ error: { type: 'invalid_request_error', message: `fake stripe: no route ${req.method} ${url.pathname}` } }, { status: 404 })
+    if (key) this.byIdempotency.set(key, body)
+    return Response.json(body)
+  }
+}
