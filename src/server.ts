@@ -6,6 +6,7 @@ import { createApp, hotRoutes } from './app.ts'
 import { loadCatalog, syncCatalog } from './billing/catalog.ts'
 import { checkLedger } from './billing/ledger.ts'
 import { UsageMeter } from './billing/meter.ts'
+import { AutoReloader } from './billing/reload.ts'
 import { stripeFromEnv } from './billing/stripe.ts'
 import type { GatewayContext } from './gateway/context.ts'
 import { Inflight } from './gateway/inflight.ts'
@@ -38,7 +39,13 @@ export async function openReady(config: Config, poolMax?: number): Promise<Datab
 export async function serve(config: Config): Promise<Running> {
   const db = await openReady(config)
   const sql = db.sql
-  const meter = new UsageMeter(sql, { flushMs: config.usageFlushMs, spillDir: join(resolve(config.dataDir), 'spill') })
+  const stripe = stripeFromEnv(config.env)
+  const reloader = new AutoReloader({ sql, stripe, retryBaseMs: config.webhookRetryBaseMs })
+  const meter = new UsageMeter(sql, {
+    flushMs: config.usageFlushMs,
+    spillDir: join(resolve(config.dataDir), 'spill'),
+    onDebited: (ids) => void reloader.check(ids),
+  })
   await meter.replaySpilled()
   meter.start()
 
@@ -88,7 +95,7 @@ export async function serve(config: Config): Promise<Running> {
     sql,
     bus,
     catalog: gw.catalog,
-    stripe: stripeFromEnv(config.env),
+    stripe,
     onCreditChange: (clientId, delta) => guard.creditChanged(clientId, delta, sync ? sync.adjustBudget : null),
   }
   const ledgerTimer = setInterval(() => void checkLedger(sql), 600_000)
@@ -115,6 +122,7 @@ export async function serve(config: Config): Promise<Running> {
       log.info('shutting down', { reason, inflight: gw.inflight.count })
       clearInterval(catalogTimer)
       clearInterval(ledgerTimer)
+      reloader.stop()
       void server.stop(false)
       if (!(await gw.inflight.drain(config.shutdownGraceMs))) {
         gw.inflight.abortAll()

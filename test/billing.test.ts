@@ -173,3 +173,67 @@ describe('without Stripe configured', () => {
     }
   })
 })
+
+describe('auto-reload', () => {
+  async function prepaidClient(slug: string, balanceCents: number, thresholdCents: number) {
+    const c = await ok<{ createClient: { id: string } }>(gw.url, fx.admin_token, `mutation { createClient(input: {name: "${slug}", slug: "${slug}"}) { id } }`)
+    const id = c.createClient.id
+    await ok(gw.url, fx.admin_token, 'mutation($c: ID!) { updateClient(id: $c, input: {billingMode: PREPAID}) { id } }', { c: id })
+    await ok(gw.url, fx.admin_token, 'mutation($c: ID!) { createRoute(input: {clientId: $c, alias: "default", target: "openai:gpt-4o-mini"}) { id } }', { c: id })
+    await ok(gw.url, fx.admin_token, 'mutation($c: ID!, $a: Int!) { adjustCredits(input: {clientId: $c, amountCents: $a, reason: "seed"}) { id } }', { c: id, a: balanceCents })
+    await ok(gw.url, fx.admin_token, 'mutation($c: ID!) { createBillingPortalUrl(clientId: $c) { url } }', { c: id })
+    await conn.sql`update credit_accounts set payment_method_id = 'pm_card_visa', card_on_file = true where client_id = ${id}`
+    await ok(gw.url, fx.admin_token, 'mutation($c: ID!, $t: Int!) { setAutoReload(input: {clientId: $c, enabled: true, thresholdCents: $t, amountCents: 1000}) { autoReload { enabled } } }', { c: id, t: thresholdCents })
+    const k = await ok<{ mintGuardrailedKey: { secret: string } }>(gw.url, fx.admin_token, 'mutation($c: ID!) { mintGuardrailedKey(input: {clientId: $c}) { secret } }', { c: id })
+    return { id, key: k.mintGuardrailedKey.secret }
+  }
+  const askVia = (g: GatewayProcess, key: string) =>
+    fetch(`${g.url}/v1/proxy/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'default', max_tokens: 18, messages: [{ role: 'user', content: 'x' }] }) })
+  const reloadCalls = (clientId: string) => fake.created('/v1/payment_intents').filter((c) => c.params.get('metadata[client_id]') === clientId)
+
+  test('two gateway processes crossing the threshold together charge the card once', async () => {
+    const env = { ...db.env, OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: upstream.baseUrl, STRIPE_SECRET_KEY: 'sk_test_fake', STRIPE_WEBHOOK_SECRET: SECRET, STRIPE_API_BASE: fake.base, VIAPI_USAGE_FLUSH_MS: '20' }
+    const [g1, g2] = await Promise.all([startGateway(env), startGateway(env)])
+    try {
+      const c = await prepaidClient('reload2', 5, 5)
+      const results = await Promise.all([askVia(g1, c.key), askVia(g2, c.key), askVia(g1, c.key), askVia(g2, c.key)])
+      expect(results.every((r) => r.status === 200)).toBe(true)
+      await until(() => reloadCalls(c.id).length > 0, 5_000, 'a reload charge')
+      await Bun.sleep(500)
+      const calls = reloadCalls(c.id)
+      expect(new Set(calls.map((x) => x.idempotencyKey))).toEqual(new Set([`viapi-reload-${c.id}-0`]))
+      expect(calls[0]!.params.get('amount')).toBe('1000')
+      expect(calls[0]!.params.get('off_session')).toBe('true')
+      // Credited only by the webhook, once.
+      const before = (await balance(c.id)).balanceCents
+      await deliver('payment_intent.succeeded', { id: 'pi_reload_ok', object: 'payment_intent', amount: 1000, amount_received: 1000, metadata: { client_id: c.id, kind: 'auto_reload' }, customer: null })
+      expect((await balance(c.id)).balanceCents).toBeCloseTo(before + 1000, 6)
+      const kinds = await conn.sql<{ type: string }[]>`select type from alerts where client_id = ${c.id} order by type`
+      expect(kinds.map((k) => k.type)).toEqual(['auto_reload.succeeded', 'credits.low_balance'])
+    } finally {
+      await Promise.all([g1.stop(), g2.stop()])
+    }
+  })
+
+  test('a declined card is alerted and retried with backoff a bounded number of times, each with a new cycle key', async () => {
+    const env = { ...db.env, OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: upstream.baseUrl, STRIPE_SECRET_KEY: 'sk_test_fake', STRIPE_WEBHOOK_SECRET: SECRET, STRIPE_API_BASE: fake.base, VIAPI_USAGE_FLUSH_MS: '20', VIAPI_WEBHOOK_RETRY_BASE_MS: '100' }
+    const g = await startGateway(env)
+    fake.declineCards = true
+    try {
+      const c = await prepaidClient('declined', 5, 5)
+      expect((await askVia(g, c.key)).status).toBe(200)
+      await until(() => reloadCalls(c.id).length >= 3, 5_000, 'three attempts')
+      await Bun.sleep(600)
+      expect(reloadCalls(c.id).map((x) => x.idempotencyKey)).toEqual([0, 1, 2].map((n) => `viapi-reload-${c.id}-${n}`))
+      const failed = await conn.sql<{ data: { attempt: number; will_retry: boolean } }[]>`select data from alerts where client_id = ${c.id} and type = 'auto_reload.failed' order by created_at`
+      expect(failed.map((f) => [f.data.attempt, f.data.will_retry])).toEqual([
+        [1, true],
+        [2, true],
+        [3, false],
+      ])
+    } finally {
+      fake.declineCards = false
+      await g.stop()
+    }
+  })
+})

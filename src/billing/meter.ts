@@ -43,6 +43,8 @@ export interface MeterOptions {
   /** Most events held in memory while the database is unreachable; beyond it they spill to disk at once. */
   maxQueued?: number
   batchSize?: number
+  /** Prepaid clients whose credit a batch just debited (auto-reload looks at them). */
+  onDebited?: (clientIds: string[]) => void
 }
 
 const row = (e: UsageEvent): Queued => ({
@@ -133,8 +135,9 @@ export class UsageMeter {
     try {
       while (done < pending.length) {
         const batch = pending.slice(done, done + this.batchSize)
-        await insertUsage(this.sql, batch)
+        const debited = await insertUsage(this.sql, batch)
         done += batch.length
+        if (debited.length > 0) this.opts.onDebited?.(debited)
       }
     } catch (err) {
       this.queue = done === 0 ? pending.concat(this.queue) : pending.slice(done).concat(this.queue)

@@ -107,17 +107,17 @@ function columnArrays(rows: UsageRowInsert[]): string[] {
 
 /**
  * Writes a batch. Rows of prepaid clients also debit their credit, for the rows that were new, in the same
- * transaction. Idempotent: an id already written is skipped (and not debited again), so replays are harmless.
+ * transaction; returns the clients debited. Idempotent: an id already written is skipped (and not debited again), so replays are harmless.
  */
-export async function insertUsage(sql: Pool, rows: (UsageRowInsert & { prepaid?: boolean })[]): Promise<void> {
-  if (rows.length === 0) return
+export async function insertUsage(sql: Pool, rows: (UsageRowInsert & { prepaid?: boolean })[]): Promise<string[]> {
+  if (rows.length === 0) return []
   const prepaid = rows.filter((r) => r.prepaid === true && r.billed_nano > 0n)
   if (prepaid.length === 0) {
     await sql.unsafe(INSERT, columnArrays(rows) as never, { prepare: true })
-    return
+    return []
   }
   const others = rows.filter((r) => !prepaid.includes(r))
-  await sql.begin(async (tx) => {
+  return sql.begin(async (tx) => {
     if (others.length > 0) await tx.unsafe(INSERT, columnArrays(others) as never, { prepare: true })
     const inserted = await tx.unsafe<{ client_id: string; billed_nano: bigint }[]>(`${INSERT} returning client_id, billed_nano`, columnArrays(prepaid) as never, { prepare: true })
     const debits = new Map<string, { firmId: string; amount: bigint; count: number }>()
@@ -131,6 +131,7 @@ export async function insertUsage(sql: Pool, rows: (UsageRowInsert & { prepaid?:
     for (const [clientId, d] of debits) {
       await appendEntry(tx, { clientId, firmId: d.firmId, kind: 'usage', amountNano: -d.amount, reason: `${d.count} request${d.count === 1 ? '' : 's'}`, actor: 'meter' })
     }
+    return [...debits.keys()]
   })
 }
 

@@ -10,6 +10,7 @@ import { log } from '../shared/log.ts'
 import { recordAlert } from './alerts.ts'
 import { clientOfCustomer, storePaymentMethod } from './credits.ts'
 import { appendEntry } from './ledger.ts'
+import { reloadCredited } from './reload.ts'
 import { requireStripe, StripeNotConfigured, type StripeSetup } from './stripe.ts'
 
 export const NANO_PER_CENT = 10_000_000n
@@ -82,6 +83,7 @@ export async function handleStripeWebhook(deps: WebhookDeps, rawBody: string, si
         const kind = pi.metadata?.kind === 'auto_reload' ? 'auto_reload' : 'topup'
         const entry = await appendEntry(tx, { ...owner, kind, amountNano: amount, reason: kind === 'auto_reload' ? 'auto-reload' : 'top-up', actor: 'stripe', stripeRef: pi.id })
         if (entry) changes.push({ clientId: owner.clientId, delta: amount })
+        if (kind === 'auto_reload') await reloadCredited(tx, owner.clientId)
         const pm = typeof pi.payment_method === 'string' ? pi.payment_method : (pi.payment_method?.id ?? null)
         if (pm && pi.setup_future_usage) await storePaymentMethod(tx, owner.clientId, pm)
         return true

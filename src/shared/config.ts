@@ -24,6 +24,10 @@ export interface Config {
   keyCacheTtlMs: number
   /** How often limits and spend are synced with Redis, ms. */
   limitSyncMs: number
+  /** First retry of a failed firm webhook delivery or auto-reload, ms (doubles each time). */
+  webhookRetryBaseMs: number
+  /** Lets webhooks and upstreams point at loopback and private addresses (local setups, tests). */
+  allowPrivateUrls: boolean
   /** reusePort worker processes `viapi serve` runs (1: serve in this process). */
   workers: number
   /** In a worker: how many workers share the host, so per-process limits hold the host's total. */
@@ -80,6 +84,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     shutdownGraceMs: int(env, 'VIAPI_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     keyCacheTtlMs: int(env, 'VIAPI_KEY_CACHE_TTL_MS', 30_000, 100, 3_600_000),
     limitSyncMs: int(env, 'VIAPI_LIMIT_SYNC_MS', 25, 5, 10_000),
+    webhookRetryBaseMs: int(env, 'VIAPI_WEBHOOK_RETRY_BASE_MS', 5000, 10, 3_600_000),
+    allowPrivateUrls: env.VIAPI_ALLOW_PRIVATE_URLS === 'true',
     workers: int(env, 'VIAPI_WORKERS', 1, 1, 256),
     workerShare: int(env, 'VIAPI_WORKER_SHARE', 1, 1, 256),
     production: env.NODE_ENV === 'production',
