@@ -4,6 +4,7 @@ import { jwtConfig } from './admin/auth.ts'
 import type { AdminDeps } from './admin/context.ts'
 import { createApp, hotRoutes } from './app.ts'
 import { loadCatalog, syncCatalog } from './billing/catalog.ts'
+import { AlertDelivery } from './billing/delivery.ts'
 import { checkLedger } from './billing/ledger.ts'
 import { UsageMeter } from './billing/meter.ts'
 import { AutoReloader } from './billing/reload.ts'
@@ -97,7 +98,10 @@ export async function serve(config: Config): Promise<Running> {
     catalog: gw.catalog,
     stripe,
     onCreditChange: (clientId, delta) => guard.creditChanged(clientId, delta, sync ? sync.adjustBudget : null),
+    allowPrivateUrls: config.allowPrivateUrls,
   }
+  const delivery = new AlertDelivery({ sql, retryBaseMs: config.webhookRetryBaseMs, allowPrivateUrls: config.allowPrivateUrls })
+  delivery.start()
   const ledgerTimer = setInterval(() => void checkLedger(sql), 600_000)
 
   const app = createApp({ gw, db, admin, jwt: jwtConfig(config.env) })
@@ -123,6 +127,7 @@ export async function serve(config: Config): Promise<Running> {
       clearInterval(catalogTimer)
       clearInterval(ledgerTimer)
       reloader.stop()
+      delivery.stop()
       void server.stop(false)
       if (!(await gw.inflight.drain(config.shutdownGraceMs))) {
         gw.inflight.abortAll()

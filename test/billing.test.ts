@@ -27,7 +27,17 @@ beforeAll(async () => {
   db = await testDb('postgres')
   conn = await readyDb(db)
   fx = await bootstrap(conn.sql, { firmName: 'Billing', email: 'bill@x.test', demo: true, demoTarget: 'openai:gpt-4o-mini' })
-  gw = await startGateway({ ...db.env, OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: upstream.baseUrl, STRIPE_SECRET_KEY: 'sk_test_fake', STRIPE_WEBHOOK_SECRET: SECRET, STRIPE_API_BASE: fake.base, VIAPI_USAGE_FLUSH_MS: '50' })
+  gw = await startGateway({
+    ...db.env,
+    OPENAI_API_KEY: 'sk-test',
+    OPENAI_BASE_URL: upstream.baseUrl,
+    STRIPE_SECRET_KEY: 'sk_test_fake',
+    STRIPE_WEBHOOK_SECRET: SECRET,
+    STRIPE_API_BASE: fake.base,
+    VIAPI_USAGE_FLUSH_MS: '50',
+    VIAPI_ALLOW_PRIVATE_URLS: 'true',
+    VIAPI_WEBHOOK_RETRY_BASE_MS: '300',
+  })
 })
 afterAll(async () => {
   await gw?.stop()
@@ -234,6 +244,62 @@ describe('auto-reload', () => {
     } finally {
       fake.declineCards = false
       await g.stop()
+    }
+  })
+})
+
+describe('firm alert webhooks', () => {
+  test('private addresses are refused as webhook targets unless allowed', async () => {
+    const strict = await startGateway({ ...db.env })
+    try {
+      expect(await failCode(strict.url, fx.admin_token, 'mutation { setFirmWebhook(input: {url: "http://127.0.0.1:9/hook"}) { secret } }')).toMatchObject({ code: 'BAD_USER_INPUT', field: 'url' })
+      expect(await failCode(strict.url, fx.admin_token, 'mutation { setFirmWebhook(input: {url: "https://169.254.169.254/latest"}) { secret } }')).toMatchObject({ field: 'url' })
+    } finally {
+      await strict.stop()
+    }
+  })
+
+  test('alerts reach the firm webhook signed, are retried after a 500 with the same id, and show as delivered', async () => {
+    const received: { id: string; body: string; sig: string }[] = []
+    let failFirst = true
+    const receiver = Bun.serve({
+      port: 0,
+      hostname: '127.0.0.1',
+      async fetch(req) {
+        const body = await req.text()
+        received.push({ id: req.headers.get('x-viapi-event-id')!, body, sig: req.headers.get('x-viapi-signature')! })
+        if (failFirst) {
+          failFirst = false
+          return new Response('boom', { status: 500 })
+        }
+        return new Response('ok')
+      },
+    })
+    const g = gw
+    try {
+      const hook = await ok<{ setFirmWebhook: { url: string; secret: string } }>(g.url, fx.admin_token, 'mutation($u: String) { setFirmWebhook(input: {url: $u}) { url secret } }', { u: `http://127.0.0.1:${receiver.port}/hooks/viapi` })
+      const secret = hook.setFirmWebhook.secret
+      expect(secret).toMatch(/^whsec_/)
+      const payload = JSON.stringify({ id: 'evt_alert_1', object: 'event', type: 'payment_intent.payment_failed', created: 1, data: { object: { id: 'pi_alerting', object: 'payment_intent', amount: 700, metadata: { client_id: fx.client_id }, customer: null, last_payment_error: { message: 'insufficient funds' } } } })
+      const header = await stripeLib.webhooks.generateTestHeaderStringAsync({ payload, secret: SECRET })
+      expect((await fetch(`${g.url}/v1/billing/stripe/webhook`, { method: 'POST', headers: { 'stripe-signature': header }, body: payload })).status).toBe(200)
+      await until(() => received.length >= 2, 10_000, 'delivery and one retry')
+      const [first, second] = received
+      expect(first!.id).toBe(second!.id)
+      expect(first!.body).toBe(second!.body)
+      const body = JSON.parse(second!.body) as { id: string; type: string; created: number; firm_id: string; client_id: string; data: { amount_cents: number } }
+      expect(body).toMatchObject({ id: second!.id, type: 'payment.failed', firm_id: fx.firm_id, client_id: fx.client_id, data: { amount_cents: 700 } })
+      const m = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(second!.sig)!
+      const expected = new Bun.CryptoHasher('sha256', secret).update(`${m[1]}.${second!.body}`).digest('hex')
+      expect(m[2]).toBe(expected)
+      const listed = await until(async () => {
+        const r = await ok<{ alerts: { edges: { node: { id: string; deliveredAt: string | null; deliveryAttempts: number } }[] } }>(g.url, fx.admin_token, '{ alerts(first: 50) { edges { node { id type deliveredAt deliveryAttempts } } } }')
+        const n = r.alerts.edges.find((e) => e.node.id === body.id)?.node
+        return n?.deliveredAt ? n : null
+      }, 5_000, 'delivered state')
+      expect(listed.deliveryAttempts).toBe(2)
+    } finally {
+      receiver.stop(true)
     }
   })
 })

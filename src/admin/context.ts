@@ -12,6 +12,8 @@ export interface AdminDeps {
   stripe: StripeSetup | null
   /** A client's prepaid credit moved by `deltaNano` outside the proxy (top-up, refund, adjustment). */
   onCreditChange: (clientId: string, deltaNano: bigint) => void
+  /** VIAPI_ALLOW_PRIVATE_URLS: outbound URLs may point at loopback and private addresses. */
+  allowPrivateUrls: boolean
 }
 
 /** Keyset page request: `after` is the last id seen, `limit` at most 100. */

@@ -50,10 +50,11 @@ async function claim(sql: Pool, clientId: string): Promise<Claim | null> {
     >`select * from credit_accounts where client_id = ${clientId} for update`
     if (!a || !a.auto_reload_enabled || a.auto_reload_threshold_nano === null || a.auto_reload_amount_nano === null) return null
     if (a.balance_nano >= a.auto_reload_threshold_nano) return null
-    await recordAlert(tx, { firmId: a.firm_id, clientId, keyId: null, type: 'credits.low_balance', period: `cycle-${a.reload_cycle}`, data: { balance_cents: Number(a.balance_nano) / 1e7, threshold_cents: Number(a.auto_reload_threshold_nano) / 1e7 } })
-    if (!a.stripe_customer_id || !a.payment_method_id) return null
+    // A reload under way (or given up on) is not news; a fresh dip below the threshold is, once per cycle.
     if (a.reload_failures >= MAX_RELOAD_FAILURES) return null
     if (a.reload_pending_until && a.reload_pending_until.getTime() > Date.now()) return null
+    await recordAlert(tx, { firmId: a.firm_id, clientId, keyId: null, type: 'credits.low_balance', period: `cycle-${a.reload_cycle}`, data: { balance_cents: Number(a.balance_nano) / 1e7, threshold_cents: Number(a.auto_reload_threshold_nano) / 1e7 } })
+    if (!a.stripe_customer_id || !a.payment_method_id) return null
     await tx`update credit_accounts set reload_pending_until = ${new Date(Date.now() + PENDING_MS)} where client_id = ${clientId}`
     return {
       clientId,

@@ -47,3 +47,11 @@ export async function setFirmMarkup(sql: Sql, id: string, markupBps: number): Pr
   const [row] = await sql<FirmRow[]>`update firms set markup_bps = ${markupBps} where id = ${id} returning *`
   return row ? toFirm(row) : null
 }
+
+/** Sets (or with null clears) the firm's alert webhook and its signing secret. */
+export async function setFirmWebhook(sql: Sql, id: string, hook: { url: string; secret: string } | null): Promise<boolean> {
+  const rows = await sql`
+    update firms set webhook_url = ${hook?.url ?? null}, webhook_secret = ${hook?.secret ?? null}, webhook_set_at = ${hook ? new Date() : null}
+    where id = ${id} returning id`
+  return rows.length > 0
+}

@@ -1,5 +1,6 @@
 /** @module Assembles the schema from the type files. */
 import { builder } from '../builder.ts'
+import './alerts.ts'
 import './audit.ts'
 import './billing.ts'
 import './clients.ts'
