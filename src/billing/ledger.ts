@@ -7,7 +7,8 @@ import type { Pool, Sql } from '../shared/db.ts'
 import { newId } from '../shared/ids.ts'
 import { describeError, log } from '../shared/log.ts'
 
-export type LedgerKind = 'topup' | 'usage' | 'refund' | 'adjustment' | 'auto_reload'
+/** hold and release book reservations that must outlive a request (async jobs); chat reservations stay in memory. */
+export type LedgerKind = 'topup' | 'usage' | 'refund' | 'adjustment' | 'auto_reload' | 'hold' | 'release'
 
 export interface LedgerEntry {
   id: string
