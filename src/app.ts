@@ -4,6 +4,9 @@ import type { JwtConfig } from './admin/auth.ts'
 import type { AdminDeps } from './admin/context.ts'
 import { adminRestPlugin } from './admin/http.ts'
 import { billingPlugin } from './billing/index.ts'
+import { mcpPlugin } from './mcp/http.ts'
+import { OAuthIssuer } from './mcp/oauth/issuer.ts'
+import { oauthPlugin } from './mcp/oauth/routes.ts'
 import { docsPlugin } from './docs.ts'
 import { graphqlPlugin } from './graphql/index.ts'
 import { handleChat } from './gateway/chat.ts'
@@ -24,6 +27,7 @@ export interface AppDeps {
 const REQUEST_ID = 'x-viapi-request-id'
 
 export function createApp({ gw, db, admin, jwt }: AppDeps) {
+  const issuer = new OAuthIssuer(db.sql)
   return new Elysia()
     .onRequest(({ set }) => {
       set.headers[REQUEST_ID] = newId('req')
@@ -51,6 +55,8 @@ export function createApp({ gw, db, admin, jwt }: AppDeps) {
     .use(gatewayPlugin(gw))
     .use(adminRestPlugin(admin, gw.keys, jwt))
     .use(billingPlugin(admin))
+    .use(oauthPlugin({ sql: db.sql, issuer, jwt, env: gw.config.env }))
+    .use(mcpPlugin(admin, issuer, gw.config.env))
     .use(graphqlPlugin(admin, jwt, gw.config.production))
 }
 

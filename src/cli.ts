@@ -3,18 +3,27 @@
 import { parseArgs } from 'node:util'
 import { openReady, serve, supervise } from './server.ts'
 import { ConfigError, loadConfig, type Config } from './shared/config.ts'
-import { GatewayError } from './shared/errors.ts'
+import { GatewayError, InvalidRequest } from './shared/errors.ts'
 import { configureLog, describeError, log } from './shared/log.ts'
+import { runStdio } from './mcp/stdio.ts'
 import { bootstrap } from './tenancy/bootstrap.ts'
+import { getFirm } from './tenancy/firms.ts'
+import { createUser, findUserByEmail, setPassword } from './tenancy/users.ts'
 
 const USAGE = `Usage: viapi <command> [options]
 
 Commands:
   serve                         Run the gateway (applies pending migrations first)
   migrate                       Apply pending database migrations
-  bootstrap --firm NAME --email EMAIL [--demo] [--markup-percent N] [--json]
+  bootstrap --firm NAME --email EMAIL [--password P] [--demo] [--markup-percent N] [--json]
                                 Create a firm, its admin and an admin token (vi_pat_);
                                 with --demo also client "demo", a key and route "default"
+  user create --email E --password P [--platform-admin] [--firm FIRM_ID]
+                                Add an admin who can sign in (MCP, OAuth)
+  user set-password --email E --password P
+                                Set an admin's sign-in password
+  mcp                           MCP server on stdio for agent CLIs (needs VIAPI_API_URL,
+                                VIAPI_ADMIN_TOKEN=vi_pat_...)
 
 Configuration comes from the environment (PORT, DATABASE_URL, REDIS_URL, ...): see README.md.`
 
@@ -36,6 +45,10 @@ async function main(argv: string[]): Promise<number> {
   }
   configureLog(config.logLevel, command === 'serve' ? 'stdout' : 'stderr')
   switch (command) {
+    case 'mcp':
+      return runStdio(config.env)
+    case 'user':
+      return runUser(config, rest)
     case 'serve':
       return runServe(config)
     case 'migrate': {
@@ -71,6 +84,7 @@ async function runBootstrap(config: Config, args: string[]): Promise<number> {
       demo: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       'markup-percent': { type: 'string' },
+      password: { type: 'string' },
     },
     strict: true,
   })
@@ -83,6 +97,7 @@ async function runBootstrap(config: Config, args: string[]): Promise<number> {
     process.stderr.write('viapi bootstrap: --markup-percent must be a number with at most 2 decimals, e.g. 30 or 12.5\n')
     return 2
   }
+  const password = values.password === undefined ? null : checkedPassword(values.password)
   const db = await openReady(config, 1)
   try {
     const result = await bootstrap(db.sql, {
@@ -92,12 +107,55 @@ async function runBootstrap(config: Config, args: string[]): Promise<number> {
       demoTarget: config.env.OPENAI_API_KEY ? 'openai:gpt-4o-mini' : 'mock:mock-1',
       markupBps: markup === undefined ? 0 : Math.round(Number(markup) * 100),
     })
+    if (password) {
+      const admin = await findUserByEmail(db.sql, values.email)
+      if (admin) await setPassword(db.sql, admin.id, password)
+    }
     if (values.json) process.stdout.write(JSON.stringify(result) + '\n')
     else {
       const lines = [`firm:        ${result.firm_id}`, `admin token: ${result.admin_token}   (shown once; keep it safe)`]
       if (result.client_id) lines.push(`client:      ${result.client_id} (demo)`, `api key:     ${result.api_key}   (shown once)`)
       process.stdout.write(lines.join('\n') + '\n')
     }
+    return 0
+  } finally {
+    await db.close()
+  }
+}
+
+function checkedPassword(p: string): string {
+  if (p.length < 10) throw new InvalidRequest('--password must be at least 10 characters', 'password')
+  return p
+}
+
+async function runUser(config: Config, args: string[]): Promise<number> {
+  const [sub, ...rest] = args
+  const { values } = parseArgs({
+    args: rest,
+    options: { email: { type: 'string' }, password: { type: 'string' }, 'platform-admin': { type: 'boolean', default: false }, firm: { type: 'string' } },
+    strict: true,
+  })
+  if ((sub !== 'create' && sub !== 'set-password') || !values.email || !values.password) {
+    process.stderr.write('viapi user: create --email E --password P [--platform-admin] [--firm FIRM_ID] | set-password --email E --password P\n')
+    return 2
+  }
+  const password = checkedPassword(values.password)
+  const db = await openReady(config, 1)
+  try {
+    if (sub === 'create') {
+      const platform = values['platform-admin']
+      if (!platform && !values.firm) throw new InvalidRequest('--firm is required for a firm admin', 'firm')
+      if (values.firm && !(await getFirm(db.sql, values.firm))) throw new InvalidRequest(`no firm ${values.firm}`, 'firm')
+      if (await findUserByEmail(db.sql, values.email)) throw new InvalidRequest(`a user with the email ${values.email} already exists`, 'email')
+      const user = await createUser(db.sql, { email: values.email, role: platform ? 'platform_admin' : 'firm_admin', firmId: platform ? null : values.firm! })
+      await setPassword(db.sql, user.id, password)
+      process.stdout.write(JSON.stringify({ user_id: user.id, email: user.email, role: user.role }) + '\n')
+      return 0
+    }
+    const user = await findUserByEmail(db.sql, values.email)
+    if (!user) throw new InvalidRequest(`no user with the email ${values.email}`, 'email')
+    await setPassword(db.sql, user.id, password)
+    process.stderr.write(`password set for ${user.email}\n`)
     return 0
   } finally {
     await db.close()

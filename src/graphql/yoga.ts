@@ -12,7 +12,7 @@ import { describeError, log } from '../shared/log.ts'
 import { createContext, type GraphQLContext } from './context.ts'
 import { schema } from './schema/index.ts'
 
-export const LIMITS = { depth: 10, aliases: 30, batch: 10, cost: 5000, tokens: 2000 } as const
+export const LIMITS = { depth: 10, aliases: 30, batch: 10, cost: 20_000, tokens: 2000 } as const
 
 const CODES: Record<number, string> = { 400: 'BAD_USER_INPUT', 401: 'UNAUTHENTICATED', 403: 'FORBIDDEN', 404: 'NOT_FOUND', 409: 'CONFLICT', 503: 'SERVICE_UNAVAILABLE' }
 

@@ -38,3 +38,20 @@ export async function getUser(sql: Sql, id: string): Promise<User | null> {
   const [row] = await sql<UserRow[]>`select id, firm_id, email, role, created_at from users where id = ${id}`
   return row ? toUser(row) : null
 }
+
+/** Stores an argon2id hash of the password (Bun.password). */
+export async function setPassword(sql: Sql, userId: string, password: string): Promise<void> {
+  const hash = await Bun.password.hash(password, { algorithm: 'argon2id' })
+  await sql`update users set password_hash = ${hash} where id = ${userId}`
+}
+
+/** The user whose email and password match, or null. Takes the same time whether or not the email exists. */
+export async function checkPassword(sql: Sql, email: string, password: string): Promise<User | null> {
+  const [row] = await sql<(UserRow & { password_hash: string | null })[]>`
+    select id, firm_id, email, role, created_at, password_hash from users where lower(email) = lower(${email.trim()})`
+  const hash = row?.password_hash ?? DUMMY_HASH
+  const ok = await Bun.password.verify(password, await hash)
+  return row && row.password_hash && ok ? toUser(row) : null
+}
+
+const DUMMY_HASH = Bun.password.hash('not a password of anyone', { algorithm: 'argon2id' })

@@ -66,6 +66,7 @@ const UpdateKeyInput = builder.inputType('UpdateKeyInput', {
 })
 
 builder.queryFields((t) => ({
+  key: t.field({ type: ApiKeyRef, args: { id: t.arg.id({ required: true }) }, resolve: (_r, { id }, ctx) => keys.getKey(ctx.deps, actorOf(ctx), String(id)) }),
   keys: t.connection({
     type: ApiKeyRef,
     args: { clientId: t.arg.id({ required: true }) },

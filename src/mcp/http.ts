@@ -1,0 +1,89 @@
+/**
+ * @module MCP over Streamable HTTP at /mcp. Callers authenticate with an OAuth access token issued by this gateway
+ * (audience: the /mcp resource) or a vi_pat_ token; sessions are bound to the user who opened them. Tokens in the
+ * query string are refused, and the token is never passed on to anything else.
+ */
+import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js'
+import { Elysia } from 'elysia'
+import type { Actor } from '../admin/actor.ts'
+import { actorFromPat, bearer } from '../admin/auth.ts'
+import type { AdminDeps } from '../admin/context.ts'
+import { describeError, log } from '../shared/log.ts'
+import { PAT_PREFIX } from '../tenancy/tokens.ts'
+import { inProcessExec } from './exec.ts'
+import type { OAuthIssuer } from './oauth/issuer.ts'
+import { publicOrigin } from './oauth/origin.ts'
+import { createMcpServer } from './server.ts'
+
+interface Session {
+  transport: WebStandardStreamableHTTPServerTransport
+  userId: string
+  lastSeen: number
+}
+
+const SESSION_IDLE_MS = 30 * 60_000
+
+export function mcpPlugin(deps: AdminDeps, issuer: OAuthIssuer, env: Record<string, string | undefined>) {
+  const sessions = new Map<string, Session>()
+  const sweeper = setInterval(() => {
+    const cutoff = Date.now() - SESSION_IDLE_MS
+    for (const [id, s] of sessions) if (s.lastSeen < cutoff) void s.transport.close().finally(() => sessions.delete(id))
+  }, 60_000)
+  sweeper.unref()
+
+  const unauthorized = (request: Request, message: string) => {
+    const origin = publicOrigin(request, env)
+    return new Response(JSON.stringify({ error: 'invalid_token', error_description: message }), {
+      status: 401,
+      headers: { 'content-type': 'application/json', 'www-authenticate': `Bearer resource_metadata="${origin}/.well-known/oauth-protected-resource/mcp", error="invalid_token", error_description="${message}"` },
+    })
+  }
+
+  async function who(request: Request): Promise<Actor | string> {
+    const url = new URL(request.url)
+    if (url.searchParams.has('access_token') || url.searchParams.has('token')) return 'Tokens are not accepted in the query string; send Authorization: Bearer.'
+    const token = bearer(request.headers)
+    if (!token) return 'Sign in: this server needs an access token.'
+    try {
+      if (token.startsWith(PAT_PREFIX)) return await actorFromPat(deps.sql, token)
+      return await issuer.verifyAccessToken(token, `${publicOrigin(request, env)}/mcp`)
+    } catch (err) {
+      return err instanceof Error ? err.message : 'Invalid token.'
+    }
+  }
+
+  const handle = async ({ request }: { request: Request }): Promise<Response> => {
+    const actor = await who(request)
+    if (typeof actor === 'string') return unauthorized(request, actor)
+    const sid = request.headers.get('mcp-session-id')
+    if (sid) {
+      const s = sessions.get(sid)
+      if (!s || s.userId !== actor.userId) return Response.json({ jsonrpc: '2.0', error: { code: -32001, message: 'Session not found' }, id: null }, { status: 404 })
+      s.lastSeen = Date.now()
+      const res = await s.transport.handleRequest(request)
+      if (request.method === 'DELETE') sessions.delete(sid)
+      return res
+    }
+    if (request.method !== 'POST') return Response.json({ jsonrpc: '2.0', error: { code: -32000, message: 'Missing mcp-session-id' }, id: null }, { status: 400 })
+    const transport: WebStandardStreamableHTTPServerTransport = new WebStandardStreamableHTTPServerTransport({
+      sessionIdGenerator: () => crypto.randomUUID(),
+      enableJsonResponse: true,
+      onsessioninitialized: (id) => {
+        sessions.set(id, { transport, userId: actor.userId, lastSeen: Date.now() })
+      },
+    })
+    const server = createMcpServer(inProcessExec(deps, actor))
+    try {
+      await server.connect(transport)
+      return await transport.handleRequest(request)
+    } catch (err) {
+      log.error('mcp request failed', { error: describeError(err) })
+      return Response.json({ jsonrpc: '2.0', error: { code: -32603, message: 'Internal error' }, id: null }, { status: 500 })
+    }
+  }
+
+  return new Elysia({ name: 'mcp' })
+    .post('/mcp', handle, { parse: 'none', detail: { hide: true } })
+    .get('/mcp', handle, { detail: { hide: true } })
+    .delete('/mcp', handle, { detail: { hide: true } })
+}
