@@ -1,7 +1,7 @@
 /** VIAPI_WORKERS: reusePort worker processes on one port, one database owner, limits held for the host. */
 import { expect, test } from 'bun:test'
 import { bootstrap } from '../src/tenancy/bootstrap.ts'
-import { readyDb, startGateway, testDb } from './helpers/gateway.ts'
+import { readyDb, startGateway, testDb, until } from './helpers/gateway.ts'
 import { MockUpstream } from './helpers/mock-upstream.ts'
 
 test('two workers serve one port, split the host’s limits, and drain every usage event on SIGTERM', async () => {
@@ -12,6 +12,7 @@ test('two workers serve one port, split the host’s limits, and drain every usa
     const fx = await bootstrap(conn.sql, { firmName: 'Workers', email: 'w@w.test', demo: true, demoTarget: 'openai:gpt-4o-mini' })
     await conn.sql`update clients set rpm = 10 where id = ${fx.client_id!}`
     const gw = await startGateway({ ...db.env, VIAPI_WORKERS: '2', OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: upstream.baseUrl, VIAPI_USAGE_FLUSH_MS: '3600000' })
+    await until(() => (gw.output().match(/"msg":"listening"/g) ?? []).length === 2, 20_000, 'both workers listening')
     const statuses: number[] = []
     // Separate connections, so the kernel spreads them over both workers.
     for (let i = 0; i < 40; i++) {

@@ -1,5 +1,5 @@
 /** @module Owns the models table: the shipped catalog (catalog.json) synced into it, and the in-memory copy the hot path reads. */
-import type { Sql } from '../shared/db.ts'
+import type { Pool, Sql } from '../shared/db.ts'
 import { usdToNano } from '../shared/money.ts'
 import type { TokenPrices } from './pricing.ts'
 import shipped from './catalog.json'
@@ -31,8 +31,11 @@ function nanoPerMtok(usd: string | null): bigint | null {
   return usd === null ? null : usdToNano(usd)
 }
 
-/** Upserts the shipped catalog into the models table (models removed from the file are kept: old usage refers to them). */
-export async function syncCatalog(sql: Sql, models: ShippedModel[] = (shipped as { models: ShippedModel[] }).models): Promise<void> {
+/**
+ * Upserts the shipped catalog into the models table (models removed from the file are kept: old usage refers to
+ * them). Replicas starting together take turns: concurrent upserts of the same rows can deadlock.
+ */
+export async function syncCatalog(sql: Pool, models: ShippedModel[] = (shipped as { models: ShippedModel[] }).models): Promise<void> {
   const rows = models.map((m) => ({
     id: m.id,
     provider: m.provider,
@@ -46,14 +49,19 @@ export async function syncCatalog(sql: Sql, models: ShippedModel[] = (shipped as
     output_nano_per_mtok: nanoPerMtok(m.prices.output),
   }))
   if (rows.length === 0) return
-  await sql`
-    insert into models ${sql(rows)}
+  await sql.begin(async (tx) => {
+    await tx`select pg_advisory_xact_lock(${CATALOG_LOCK})`
+    await tx`
+    insert into models ${tx(rows)}
     on conflict (id) do update set
       provider = excluded.provider, upstream_model = excluded.upstream_model, kind = excluded.kind,
       context_window = excluded.context_window, max_output_tokens = excluded.max_output_tokens, zdr = excluded.zdr,
       input_nano_per_mtok = excluded.input_nano_per_mtok, cached_input_nano_per_mtok = excluded.cached_input_nano_per_mtok,
       output_nano_per_mtok = excluded.output_nano_per_mtok, updated_at = now()`
+  })
 }
+
+const CATALOG_LOCK = 7_361_514_283
 
 interface ModelRow {
   id: string
