@@ -90,6 +90,34 @@ describe('tools over HTTP with a personal access token', () => {
     expect(done.structuredContent).toMatchObject({ revoked: true, key: { status: 'revoked' } })
   })
 
+  test('update_key changes guardrails (clamped) and names a bad argument', async () => {
+    const keys = await call(c, 'list_keys', { client_id: a.client_id })
+    const keyId = String((keys.structuredContent!.keys as { id: string }[])[0]!.id)
+    const r = await call(c, 'update_key', { key_id: keyId, monthly_cap_usd: 750, enforcement: 'soft', rpm: 120, label: 'ops' })
+    expect(r.structuredContent).toMatchObject({ id: keyId, monthly_cap_usd: 500, cap_clamped: true, enforcement: 'soft', rpm: 120, label: 'ops' })
+    const bad = await call(c, 'update_key', { key_id: keyId, expires_at: '2001-01-01T00:00:00Z' })
+    expect(bad.isError).toBe(true)
+    expect(text(bad)).toContain('expires_at')
+    const got = await call(c, 'get_client', { client_id: a.client_id })
+    expect(got.structuredContent).toMatchObject({ id: a.client_id, slug: 'demo' })
+  })
+
+  test('a session belongs to the user who opened it', async () => {
+    const init = await fetch(`${gw.url}/mcp`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${a.admin_token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}',
+    })
+    const sid = init.headers.get('mcp-session-id')!
+    expect(sid).toBeTruthy()
+    const stolen = await fetch(`${gw.url}/mcp`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${b.admin_token}`, 'mcp-session-id': sid, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: '{"jsonrpc":"2.0","id":2,"method":"tools/list"}',
+    })
+    expect(stolen.status).toBe(404)
+  })
+
   test('limits, routes, usage, credit and models', async () => {
     const limit = await call(c, 'set_spending_limit', { client_id: a.client_id, monthly_limit_usd: 900 })
     expect(limit.structuredContent).toMatchObject({ monthly_limit_usd: 500, limit_clamped: true, alert_thresholds: [50, 80, 100], enforcement: 'hard' })
