@@ -23,7 +23,7 @@ interface ShippedModel {
   context_window: number | null
   max_output_tokens: number | null
   zdr: boolean
-  prices: { input: string; cached_input: string | null; output: string }
+  prices: { input: string; cached_input: string | null; output: string; cache_write?: string | null }
 }
 
 /** "2.50" USD per million tokens is 2.5e9 nano-dollars per million tokens. */
@@ -47,6 +47,7 @@ export async function syncCatalog(sql: Pool, models: ShippedModel[] = (shipped a
     input_nano_per_mtok: nanoPerMtok(m.prices.input),
     cached_input_nano_per_mtok: nanoPerMtok(m.prices.cached_input),
     output_nano_per_mtok: nanoPerMtok(m.prices.output),
+    cache_write_nano_per_mtok: nanoPerMtok(m.prices.cache_write ?? null),
   }))
   if (rows.length === 0) return
   await sql.begin(async (tx) => {
@@ -57,7 +58,7 @@ export async function syncCatalog(sql: Pool, models: ShippedModel[] = (shipped a
       provider = excluded.provider, upstream_model = excluded.upstream_model, kind = excluded.kind,
       context_window = excluded.context_window, max_output_tokens = excluded.max_output_tokens, zdr = excluded.zdr,
       input_nano_per_mtok = excluded.input_nano_per_mtok, cached_input_nano_per_mtok = excluded.cached_input_nano_per_mtok,
-      output_nano_per_mtok = excluded.output_nano_per_mtok, updated_at = now()`
+      output_nano_per_mtok = excluded.output_nano_per_mtok, cache_write_nano_per_mtok = excluded.cache_write_nano_per_mtok, updated_at = now()`
   })
 }
 
@@ -74,6 +75,7 @@ interface ModelRow {
   input_nano_per_mtok: bigint | null
   cached_input_nano_per_mtok: bigint | null
   output_nano_per_mtok: bigint | null
+  cache_write_nano_per_mtok: bigint | null
 }
 
 export async function loadCatalog(sql: Sql): Promise<Map<string, CatalogModel>> {
@@ -93,6 +95,7 @@ export async function loadCatalog(sql: Sql): Promise<Map<string, CatalogModel>> 
           inputPerMtok: r.input_nano_per_mtok ?? 0n,
           cachedInputPerMtok: r.cached_input_nano_per_mtok,
           outputPerMtok: r.output_nano_per_mtok ?? 0n,
+          cacheWritePerMtok: r.cache_write_nano_per_mtok,
         },
       },
     ]),

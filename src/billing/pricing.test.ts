@@ -25,6 +25,14 @@ describe('tokenCost', () => {
     expect(tokenCost(prices, usage)).toBe(expected)
   })
 
+  test('Anthropic-style usage: cache reads and writes at their own prices', () => {
+    // claude-sonnet-4: $3 input, $0.30 cache read, $3.75 cache write, $15 output per million
+    const sonnet: TokenPrices = { inputPerMtok: usdToNano('3'), cachedInputPerMtok: usdToNano('0.30'), cacheWritePerMtok: usdToNano('3.75'), outputPerMtok: usdToNano('15') }
+    // prompt 2,100 = 100 input + 1,500 read + 500 written; 40 output
+    // 100 × 3,000 + 1,500 × 300 + 500 × 3,750 + 40 × 15,000 = 300,000 + 450,000 + 1,875,000 + 600,000
+    expect(tokenCost(sonnet, { promptTokens: 2100, cachedTokens: 1500, cacheWriteTokens: 500, completionTokens: 40 })).toBe(3_225_000n)
+  })
+
   test('a million requests sum exactly', () => {
     let total = 0n
     for (let i = 0; i < 1_000_000; i++) total += tokenCost(gpt4oMini, { promptTokens: 12, cachedTokens: 0, completionTokens: 18 })

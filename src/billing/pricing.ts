@@ -6,6 +6,8 @@ export interface TokenPrices {
   inputPerMtok: bigint
   cachedInputPerMtok: bigint | null
   outputPerMtok: bigint
+  /** Writing to the provider's prompt cache (Anthropic); null where it costs the input price. */
+  cacheWritePerMtok?: bigint | null
 }
 
 export interface TokenUsage {
@@ -13,6 +15,8 @@ export interface TokenUsage {
   promptTokens: number
   /** The part of promptTokens read from the provider's cache. */
   cachedTokens: number
+  /** The part of promptTokens written to the provider's cache. */
+  cacheWriteTokens?: number
   completionTokens: number
 }
 
@@ -28,9 +32,11 @@ const BPS = 10_000n
 /** Provider cost in nano-dollars, rounded once (half up) over the whole request. Cached tokens without a cached price pay the input price. */
 export function tokenCost(prices: TokenPrices, usage: TokenUsage): bigint {
   const cached = BigInt(Math.min(usage.cachedTokens, usage.promptTokens))
-  const uncached = BigInt(usage.promptTokens) - cached
+  const written = BigInt(Math.min(usage.cacheWriteTokens ?? 0, usage.promptTokens - Number(cached)))
+  const uncached = BigInt(usage.promptTokens) - cached - written
   const cachedPrice = prices.cachedInputPerMtok ?? prices.inputPerMtok
-  const total = uncached * prices.inputPerMtok + cached * cachedPrice + BigInt(usage.completionTokens) * prices.outputPerMtok
+  const writePrice = prices.cacheWritePerMtok ?? prices.inputPerMtok
+  const total = uncached * prices.inputPerMtok + cached * cachedPrice + written * writePrice + BigInt(usage.completionTokens) * prices.outputPerMtok
   return divRound(total, MTOK)
 }
 

@@ -111,7 +111,7 @@ async function dispatch(
       clientSignal.removeEventListener('abort', onClientAbort)
     }
     try {
-      const res = await adapter.chat({ body: upstreamBody(chat, target), stream: chat.stream, signal: upstream.signal })
+      const res = await adapter.chat({ body: upstreamBody(chat, target), stream: chat.stream, signal: upstream.signal, maxOutputTokens: target.model.maxOutputTokens })
       if (!res.ok) {
         last = await rejected(res)
         detach()

@@ -60,9 +60,10 @@ export class RequestMeter {
     const promptTokens = s.usage ? count(s.usage.prompt_tokens) : (guess?.promptTokens ?? 0)
     const completionTokens = s.usage ? count(s.usage.completion_tokens) : (guess?.completionTokens ?? 0)
     const cachedTokens = s.usage ? count(s.usage.prompt_tokens_details?.cached_tokens) : 0
+    const cacheWriteTokens = s.usage ? count(s.usage.prompt_tokens_details?.cache_creation_tokens) : 0
     const charge: Charge =
       t && (promptTokens > 0 || completionTokens > 0)
-        ? applyMarkup(tokenCost(t.model.prices, { promptTokens, cachedTokens, completionTokens }), this.key.markupBps)
+        ? applyMarkup(tokenCost(t.model.prices, { promptTokens, cachedTokens, cacheWriteTokens, completionTokens }), this.key.markupBps)
         : { costNano: 0n, markupNano: 0n, billedNano: 0n }
     this.onSettled(charge.billedNano)
     const latencyMs = Math.round(performance.now() - this.startedAt)

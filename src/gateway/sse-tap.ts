@@ -10,7 +10,7 @@ export interface UpstreamUsage {
   prompt_tokens?: number
   completion_tokens?: number
   total_tokens?: number
-  prompt_tokens_details?: { cached_tokens?: number } | null
+  prompt_tokens_details?: { cached_tokens?: number; cache_creation_tokens?: number } | null
 }
 
 export interface TapOptions {

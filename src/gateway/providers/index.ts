@@ -1,13 +1,24 @@
-/** @module The provider registry: data, one entry per provider id, built from the environment. */
+/** @module The provider registry: data, one adapter per provider id, built from the environment by one rule. */
+import { anthropicAdapter } from './anthropic.ts'
 import { mockAdapter } from './mock.ts'
-import { openAiAdapter } from './openai.ts'
-import type { ProviderAdapter, ProviderId } from './types.ts'
+import { COMPATIBLE_BASE_URLS, openAiCompatible } from './openai.ts'
+import { credentialsFor, type ProviderAdapter, type ProviderId } from './types.ts'
 
 export type ProviderRegistry = Record<ProviderId, ProviderAdapter>
 
 export function createProviders(env: Record<string, string | undefined>): ProviderRegistry {
+  const compatible = (id: keyof typeof COMPATIBLE_BASE_URLS) => openAiCompatible(id, credentialsFor(id, env, COMPATIBLE_BASE_URLS[id]))
   return {
-    openai: openAiAdapter({ apiKey: env.OPENAI_API_KEY || undefined, baseUrl: env.OPENAI_BASE_URL || 'https://api.openai.com/v1' }),
+    openai: compatible('openai'),
+    anthropic: anthropicAdapter(credentialsFor('anthropic', env, 'https://api.anthropic.com')),
+    groq: compatible('groq'),
+    mistral: compatible('mistral'),
+    together: compatible('together'),
+    deepseek: compatible('deepseek'),
+    fireworks: compatible('fireworks'),
+    xai: compatible('xai'),
+    openrouter: compatible('openrouter'),
+    'openai-compatible': compatible('openai-compatible'),
     mock: mockAdapter(),
   } satisfies ProviderRegistry
 }

@@ -1,14 +1,27 @@
-/** @module The narrow interface every upstream provider implements. */
+/** @module The narrow interface every upstream provider implements, and the credentials rule they share. */
 
-export type ProviderId = 'openai' | 'mock'
+export type ProviderId =
+  | 'openai'
+  | 'anthropic'
+  | 'groq'
+  | 'mistral'
+  | 'together'
+  | 'deepseek'
+  | 'fireworks'
+  | 'xai'
+  | 'openrouter'
+  | 'openai-compatible'
+  | 'mock'
 
-/** One chat completion to send upstream, already in OpenAI's request shape. */
+/** One chat completion to send upstream, in OpenAI's request shape. */
 export interface ChatDispatch {
   /** The client's body with `model` set to the upstream model id and stream usage requested. */
   body: Record<string, unknown>
   stream: boolean
   /** Aborts the upstream request: client gone, timeout or shutdown. */
   signal: AbortSignal
+  /** The model's output limit, for providers that require max_tokens. */
+  maxOutputTokens: number | null
 }
 
 export interface ProviderAdapter {
@@ -18,8 +31,20 @@ export interface ProviderAdapter {
   readonly capabilities: { readonly chat: boolean; readonly streaming: boolean }
   /**
    * Sends the request and resolves once upstream headers arrive, with an OpenAI-shaped response: a JSON
-   * chat.completion, an SSE stream of chat.completion.chunk events, or an error status with OpenAI's error JSON.
-   * Rejects only when the upstream could not be reached (or the signal aborted).
+   * chat.completion, an SSE stream of chat.completion.chunk events (ending with a usage chunk and [DONE]), or an
+   * error status with OpenAI's error JSON. Rejects only when the upstream could not be reached (or aborted).
    */
   chat(call: ChatDispatch): Promise<Response>
+}
+
+export interface Credentials {
+  apiKey: string | undefined
+  /** Base URL without a trailing slash. */
+  baseUrl: string
+}
+
+/** `<ID>_API_KEY` and `<ID>_BASE_URL`, the id upper-cased with dashes as underscores; the base URL defaults. */
+export function credentialsFor(id: ProviderId, env: Record<string, string | undefined>, defaultBaseUrl: string): Credentials {
+  const name = id.toUpperCase().replace(/-/g, '_')
+  return { apiKey: env[`${name}_API_KEY`] || undefined, baseUrl: (env[`${name}_BASE_URL`] || defaultBaseUrl).replace(/\/+$/, '') }
 }

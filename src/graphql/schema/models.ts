@@ -16,6 +16,8 @@ export const ModelRef = builder.objectRef<CatalogModel>('Model').implement({
     inputPerMillionUsd: t.float({ nullable: true, resolve: (m) => nanoToUsd(m.prices.inputPerMtok) }),
     cachedInputPerMillionUsd: t.float({ nullable: true, resolve: (m) => (m.prices.cachedInputPerMtok === null ? null : nanoToUsd(m.prices.cachedInputPerMtok)) }),
     outputPerMillionUsd: t.float({ nullable: true, resolve: (m) => nanoToUsd(m.prices.outputPerMtok) }),
+    cacheWritePerMillionUsd: t.float({ nullable: true, description: 'Writing to the prompt cache, where priced apart (Anthropic).', resolve: (m) => (m.prices.cacheWritePerMtok == null ? null : nanoToUsd(m.prices.cacheWritePerMtok)) }),
+
   }),
 })
 

@@ -1,0 +1,178 @@
+/**
+ * Providers through the real gateway with the official openai client: Anthropic's Messages API translated both
+ * ways (text, system prompt, tools, images, streaming with usage and cache tokens, errors) and billed exactly; an
+ * OpenAI-compatible provider configured by the <ID>_API_KEY / <ID>_BASE_URL rule.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import OpenAI from 'openai'
+import type { Database } from '../src/shared/db.ts'
+import { bootstrap, type BootstrapResult } from '../src/tenancy/bootstrap.ts'
+import { createRoute } from '../src/tenancy/routes.ts'
+import { readyDb, startGateway, testDb, until, type GatewayProcess, type TestDb } from './helpers/gateway.ts'
+import { MockAnthropic } from './helpers/mock-anthropic.ts'
+import { MockUpstream, REPLY } from './helpers/mock-upstream.ts'
+
+const anthropic = new MockAnthropic()
+const groq = new MockUpstream()
+let db: TestDb
+let conn: Database
+let gw: GatewayProcess
+let fx: BootstrapResult
+let client: OpenAI
+const viapi = (o: unknown) => (o as { viapi: Record<string, unknown> }).viapi
+
+beforeAll(async () => {
+  anthropic.start()
+  groq.start()
+  db = await testDb('postgres')
+  conn = await readyDb(db)
+  fx = await bootstrap(conn.sql, { firmName: 'Prov', email: 'prov@x.test', demo: true, demoTarget: 'anthropic:claude-sonnet-4' })
+  await createRoute(conn.sql, { firmId: fx.firm_id, clientId: fx.client_id!, alias: 'fast', target: 'groq:llama-3.3-70b-versatile' })
+  await conn.sql`update clients set rpm = 100000 where id = ${fx.client_id!}`
+  gw = await startGateway({ ...db.env, ANTHROPIC_API_KEY: 'sk-ant-test-SECRET123456', ANTHROPIC_BASE_URL: anthropic.baseUrl, GROQ_API_KEY: 'gsk_test', GROQ_BASE_URL: groq.baseUrl, VIAPI_USAGE_FLUSH_MS: '50' })
+  client = new OpenAI({ apiKey: fx.api_key, baseURL: `${gw.url}/v1/proxy`, maxRetries: 0 })
+})
+afterAll(async () => {
+  await gw?.stop()
+  await conn?.close()
+  await anthropic.stop()
+  await groq.stop()
+  await db?.drop()
+})
+
+describe('anthropic', () => {
+  test('text: system prompt and turns translated, answer and usage back in OpenAI shape, billed at Claude prices', async () => {
+    anthropic.scenario = { text: 'Bonjour!', usage: { input_tokens: 25, output_tokens: 12 } }
+    const r = await client.chat.completions.create({
+      model: 'default',
+      messages: [
+        { role: 'system', content: 'Answer in French.' },
+        { role: 'user', content: 'Hello' },
+        { role: 'assistant', content: 'Salut' },
+        { role: 'user', content: 'Again' },
+      ],
+      temperature: 0.5,
+      stop: ['END'],
+    })
+    expect(r.choices[0]!.message.content).toBe('Bonjour!')
+    expect(r.choices[0]!.finish_reason).toBe('stop')
+    expect(r.usage).toMatchObject({ prompt_tokens: 25, completion_tokens: 12, total_tokens: 37 })
+    // 25 × $3/M + 12 × $15/M = 75,000 + 180,000 nano-dollars
+    expect(viapi(r)).toMatchObject({ provider: 'anthropic', model_used: 'claude-sonnet-4-20250514', cost_usd: 0.000255 })
+    const sent = anthropic.requests.at(-1)!
+    expect(sent.headers['x-api-key']).toBe('sk-ant-test-SECRET123456')
+    expect(sent.headers['anthropic-version']).toBe('2023-06-01')
+    expect(sent.headers.authorization).toBeUndefined()
+    expect(sent.body).toMatchObject({
+      model: 'claude-sonnet-4-20250514',
+      system: 'Answer in French.',
+      max_tokens: 64000,
+      temperature: 0.5,
+      stop_sequences: ['END'],
+      messages: [
+        { role: 'user', content: [{ type: 'text', text: 'Hello' }] },
+        { role: 'assistant', content: [{ type: 'text', text: 'Salut' }] },
+        { role: 'user', content: [{ type: 'text', text: 'Again' }] },
+      ],
+    })
+  })
+
+  test('tools: definitions and choice translated, tool_use comes back as tool_calls, results go back as tool_result', async () => {
+    anthropic.scenario = { text: '', toolUse: { id: 'toolu_1', name: 'get_weather', input: { city: 'Paris' } } }
+    const tools = [{ type: 'function' as const, function: { name: 'get_weather', description: 'Weather now', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }]
+    const r = await client.chat.completions.create({ model: 'default', messages: [{ role: 'user', content: 'Weather in Paris?' }], tools, tool_choice: 'required', max_tokens: 100 })
+    expect(r.choices[0]!.finish_reason).toBe('tool_calls')
+    expect(r.choices[0]!.message.tool_calls).toEqual([{ id: 'toolu_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }])
+    expect(anthropic.requests.at(-1)!.body).toMatchObject({ max_tokens: 100, tool_choice: { type: 'any' }, tools: [{ name: 'get_weather', description: 'Weather now', input_schema: { type: 'object' } }] })
+    anthropic.scenario = { text: 'It is sunny.' }
+    await client.chat.completions.create({
+      model: 'default',
+      messages: [
+        { role: 'user', content: 'Weather in Paris?' },
+        { role: 'assistant', content: null, tool_calls: [{ id: 'toolu_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] },
+        { role: 'tool', tool_call_id: 'toolu_1', content: 'sunny, 21C' },
+      ],
+      tools,
+    })
+    expect(anthropic.requests.at(-1)!.body.messages).toEqual([
+      { role: 'user', content: [{ type: 'text', text: 'Weather in Paris?' }] },
+      { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: { city: 'Paris' } }] },
+      { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: 'sunny, 21C' }] },
+    ])
+  })
+
+  test('images in messages: URLs and data URLs become image blocks', async () => {
+    anthropic.scenario = { text: 'A cat.' }
+    await client.chat.completions.create({
+      model: 'default',
+      messages: [{ role: 'user', content: [{ type: 'text', text: 'What is it?' }, { type: 'image_url', image_url: { url: 'https://example.test/cat.png' } }, { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } }] }],
+    })
+    expect((anthropic.requests.at(-1)!.body.messages as { content: unknown[] }[])[0]!.content).toEqual([
+      { type: 'text', text: 'What is it?' },
+      { type: 'image', source: { type: 'url', url: 'https://example.test/cat.png' } },
+      { type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'iVBORw0KGgo=' } },
+    ])
+  })
+
+  test('streaming: Anthropic events become OpenAI chunks; cache reads and writes billed at their own prices', async () => {
+    anthropic.scenario = { text: 'Streaming from Claude works well.', usage: { input_tokens: 100, output_tokens: 40, cache_read_input_tokens: 1500, cache_creation_input_tokens: 500 } }
+    const stream = await client.chat.completions.create({ model: 'default', messages: [{ role: 'user', content: 'Hi' }], stream: true, stream_options: { include_usage: true } })
+    let text = ''
+    let usage: OpenAI.CompletionUsage | undefined
+    let block: Record<string, unknown> | undefined
+    for await (const c of stream) {
+      text += c.choices[0]?.delta.content ?? ''
+      if (c.usage) {
+        usage = c.usage
+        block = viapi(c)
+      }
+    }
+    expect(text).toBe('Streaming from Claude works well.')
+    // prompt = 100 input + 1,500 read + 500 written
+    expect(usage).toMatchObject({ prompt_tokens: 2100, completion_tokens: 40, prompt_tokens_details: { cached_tokens: 1500 } })
+    // 100 × 3,000 + 1,500 × 300 + 500 × 3,750 + 40 × 15,000 = 3,225,000 nano-dollars
+    expect(block).toMatchObject({ provider: 'anthropic', cost_usd: 0.003225 })
+    const id = String(block!.request_id)
+    const row = await until(async () => (await conn.sql<{ cost_nano: bigint; cached_tokens: number }[]>`select cost_nano, cached_tokens from usage_events where id = ${id}`)[0], 5000, 'usage')
+    expect(row).toEqual({ cost_nano: 3_225_000n, cached_tokens: 1500 })
+  })
+
+  test('streamed tool calls arrive as OpenAI tool_call deltas', async () => {
+    anthropic.scenario = { text: 'Let me check.', toolUse: { id: 'toolu_2', name: 'lookup', input: { q: 'viapi' } } }
+    const stream = await client.chat.completions.create({ model: 'default', messages: [{ role: 'user', content: 'x' }], stream: true })
+    let args = ''
+    let name = ''
+    let finish: string | null = null
+    for await (const c of stream) {
+      for (const tc of c.choices[0]?.delta.tool_calls ?? []) {
+        name ||= tc.function?.name ?? ''
+        args += tc.function?.arguments ?? ''
+      }
+      finish = c.choices[0]?.finish_reason ?? finish
+    }
+    expect(name).toBe('lookup')
+    expect(JSON.parse(args)).toEqual({ q: 'viapi' })
+    expect(finish).toBe('tool_calls')
+  })
+
+  test('an Anthropic 400 passes through in OpenAI error shape; the provider key never leaks', async () => {
+    anthropic.scenario = { status: 400 }
+    const err = await client.chat.completions.create({ model: 'default', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(OpenAI.BadRequestError)
+    expect((err as InstanceType<typeof OpenAI.BadRequestError>).message).toContain('mock anthropic 400')
+    expect(gw.output()).not.toContain('sk-ant-test-SECRET123456')
+    anthropic.scenario = {}
+  })
+})
+
+test('an OpenAI-compatible provider by the env rule: GROQ_API_KEY and GROQ_BASE_URL', async () => {
+  const r = await client.chat.completions.create({ model: 'fast', messages: [{ role: 'user', content: 'x' }] })
+  expect(r.choices[0]!.message.content).toBe(REPLY)
+  expect(viapi(r)).toMatchObject({ provider: 'groq', model_used: 'llama-3.3-70b-versatile' })
+  expect(groq.requests.at(-1)!.headers.authorization).toBe('Bearer gsk_test')
+  // 12 × $0.59/M + 18 × $0.79/M = 7,080 + 14,220 nano-dollars
+  expect(viapi(r).cost_usd).toBe(0.0000213)
+  const models = (await client.models.list()).data.map((m) => m.id)
+  expect(models).toEqual(expect.arrayContaining(['claude-sonnet-4', 'llama-3.3-70b-versatile']))
+  expect(models).not.toContain('gpt-4o') // no OPENAI_API_KEY here
+})
