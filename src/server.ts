@@ -10,12 +10,13 @@ import { UsageMeter } from './billing/meter.ts'
 import { AutoReloader } from './billing/reload.ts'
 import { stripeFromEnv } from './billing/stripe.ts'
 import type { GatewayContext } from './gateway/context.ts'
+import { Breakers } from './gateway/breaker.ts'
 import { Inflight } from './gateway/inflight.ts'
 import { KeyCache, type KeyEntry } from './gateway/key-cache.ts'
 import { Guardrails } from './gateway/limits/guard.ts'
 import { LimitSync } from './gateway/limits/sync.ts'
 import { createProviders } from './gateway/providers/index.ts'
-import { createBus } from './shared/bus.ts'
+import { createBus, type BusMessage } from './shared/bus.ts'
 import type { Config } from './shared/config.ts'
 import { openDatabase, type Database } from './shared/db.ts'
 import { describeError, log } from './shared/log.ts'
@@ -71,6 +72,8 @@ export async function serve(config: Config): Promise<Running> {
     )
     sync.start()
   }
+  let publish: (m: BusMessage) => void = () => {}
+  const breakers = new Breakers({ threshold: config.breakerThreshold, coolDownMs: config.breakerCoolDownMs }, (c) => publish({ kind: 'breaker', ...c }))
   const gw: GatewayContext = {
     config,
     keys,
@@ -79,6 +82,7 @@ export async function serve(config: Config): Promise<Running> {
     meter,
     inflight: new Inflight(config.streamIdleTimeoutMs),
     guard,
+    breakers,
     sync,
   }
   const reloadCatalog = () =>
@@ -90,8 +94,10 @@ export async function serve(config: Config): Promise<Running> {
   const bus = await createBus(config.redisUrl, config.redisPrefix)
   bus.subscribe((m) => {
     if (m.kind === 'invalidate') keys.invalidate(m.inv)
+    else if (m.kind === 'breaker') breakers.apply(m)
     else void reloadCatalog()
   })
+  publish = (m) => bus.publish(m)
   const admin: AdminDeps = {
     sql,
     bus,

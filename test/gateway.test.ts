@@ -60,6 +60,9 @@ for (const mode of ['embedded', 'postgres'] as DbMode[]) {
         VIAPI_STREAM_IDLE_TIMEOUT_MS: '1500',
         VIAPI_BODY_LIMIT_BYTES: '65536',
         VIAPI_USAGE_FLUSH_MS: '50',
+        // These tests are about each failure on its own; breakers are tested in routing.test.ts.
+        VIAPI_BREAKER_THRESHOLD: '1000',
+        VIAPI_RETRY_BASE_MS: '20',
       })
       conn = await db.connect()
       fx = await bootstrap(conn.sql, { firmName: 'Acme', email: `admin-${mode}@acme.test`, demo: true, demoTarget: 'openai:gpt-4o-mini', markupBps: 3000 })
@@ -294,7 +297,8 @@ for (const mode of ['embedded', 'postgres'] as DbMode[]) {
       const { data } = await client.chat.completions.create({ model: 'resilient', messages: [{ role: 'user', content: 'Hi there' }] }).withResponse()
       expect(viapiOf(data)).toMatchObject({ provider: 'mock', model_used: 'mock-1' })
       expect(data.choices[0]!.message.content).toContain('Hi there')
-      expect(upstream.requests).toHaveLength(1)
+      // tried twice on the primary (a 503 is worth one retry), then the fallback
+      expect(upstream.requests).toHaveLength(2)
     })
 
     test('client abort mid-stream: upstream aborted, usage still recorded from the streamed text', async () => {

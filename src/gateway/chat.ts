@@ -21,6 +21,8 @@ import type { KeyEntry } from './key-cache.ts'
 import { UpstreamIdle } from './inflight.ts'
 import { estimatePromptTokens } from './providers/mock.ts'
 import { isProviderId } from './providers/index.ts'
+import type { ProviderAdapter } from './providers/types.ts'
+import { backoffMs, retryAfterMs } from './breaker.ts'
 import { allowedTargets, resolveTargets, type Target } from './resolve.ts'
 import { RequestMeter } from './settle.ts'
 import { SseTap, StreamProtocolError } from './sse-tap.ts'
@@ -33,9 +35,15 @@ export class ClientGone extends Error {
   }
 }
 
-/** A failed attempt: whether the next target may be tried, and the error to show if none is left. */
+/** A failed attempt: whether to try again (here or at the next target), and the error to show if none is left. */
 interface Failure {
   retryable: boolean
+  /** Worth retrying on the same target (5xx, 429, connection trouble); else only the next target. */
+  sameTarget: boolean
+  /** The upstream's own Retry-After, ms. */
+  retryAfterMs?: number
+  /** Counts against the target's circuit breaker (the upstream misbehaved, not the request). */
+  upstreamFault?: boolean
   error: GatewayError
   outcome: 'upstream_error' | 'upstream_rejected' | 'timeout'
 }
@@ -93,77 +101,126 @@ async function dispatch(
   clientSignal: AbortSignal,
   handOff: () => void,
 ): Promise<Response> {
+  const { retryAttempts, retryBaseMs, retryMaxWaitMs } = gw.config
   let last: Failure | null = null
-  for (const target of targets) {
-    if (clientSignal.aborted) break
+  let attempt = 0
+  let waited = 0
+  targets: for (const target of targets) {
+    const key = `${target.provider}:${target.modelId}`
     const adapter = isProviderId(gw.providers, target.provider) ? gw.providers[target.provider] : undefined
     if (!adapter?.configured) {
-      last = { retryable: true, outcome: 'upstream_error', error: new ServiceUnavailable(`The provider "${target.provider}" is not configured on this gateway.`, 'provider_not_configured') }
+      last = { retryable: true, sameTarget: false, outcome: 'upstream_error', error: new ServiceUnavailable(`The provider "${target.provider}" is not configured on this gateway.`, 'provider_not_configured') }
       continue
     }
-    meter.target = target
-    const upstream = new AbortController()
-    const onClientAbort = () => upstream.abort(new ClientGone())
-    clientSignal.addEventListener('abort', onClientAbort, { once: true })
-    const timer = setTimeout(() => upstream.abort(new UpstreamTimedOut()), gw.config.upstreamTimeoutMs)
-    const detach = () => {
-      clearTimeout(timer)
-      clientSignal.removeEventListener('abort', onClientAbort)
-    }
-    try {
-      const res = await adapter.chat({ body: upstreamBody(chat, target), stream: chat.stream, signal: upstream.signal, maxOutputTokens: target.model.maxOutputTokens })
-      if (!res.ok) {
-        last = await rejected(res)
-        detach()
-        if (last.retryable) continue
-        break
+    for (let tries = 1; ; tries++) {
+      if (clientSignal.aborted) break targets
+      if (!gw.breakers.allow(key)) {
+        last = { retryable: true, sameTarget: false, outcome: 'upstream_error', error: new ServiceUnavailable(`The upstream ${key} is failing and temporarily skipped.`, 'circuit_open') }
+        continue targets
       }
-      if (!chat.stream) {
-        const out = await completeJson(gw, res, meter, upstream)
-        detach()
-        return out
+      meter.target = target
+      const r = await tryTarget(gw, chat, target, adapter, meter, clientSignal, handOff)
+      if ('response' in r) {
+        gw.breakers.success(key)
+        return r.response
       }
-      const estimate = () => ({ promptTokens: estimatePromptTokens(chat.raw.messages), completionTokens: Math.max(0, tap.events - 1) })
-      const tap: SseTap = new SseTap({
-        clientWantsUsage: chat.wantsUsage,
-        maxEventBytes: 1 << 20,
-        settle: (usage) => meter.settle({ status: 200, outcome: 'ok', usage, estimate }),
-      })
-      const reader: ByteReader = res.body!.getReader()
-      const first = await firstEvents(reader, tap)
-      // Committed: from here the client gets bytes, so no other target may be tried.
-      detach()
-      handOff()
-      return streamToClient({
-        gw,
-        reader,
-        tap,
-        first,
-        upstream,
-        clientSignal,
-        meter,
-        estimate,
-      })
-    } catch (err) {
-      detach()
-      if (upstream.signal.reason instanceof ClientGone || clientSignal.aborted) break
-      last = failureOf(err, upstream.signal.reason)
+      if (r.clientGone) break targets
+      last = r.failure
+      if (last.upstreamFault) gw.breakers.failure(key)
+      if (!last.retryable) break targets
+      // Another attempt follows: this one is recorded on its own (nothing billed).
+      attempt++
+      meter.attempt(attempt, target, last.error.status, last.outcome, last.error.code)
+      let wait: number | null = null
+      if (tries < retryAttempts && last.sameTarget) {
+        wait = last.retryAfterMs ?? backoffMs(tries, retryBaseMs, retryMaxWaitMs)
+        if (wait > retryMaxWaitMs - waited) wait = null
+      }
+      if (wait === null) continue targets
+      waited += wait
+      if (!(await pause(wait, clientSignal))) break targets
     }
   }
   if (clientSignal.aborted) {
     meter.settle({ status: 499, outcome: 'client_abort', errorCode: 'client_closed', usage: null })
     throw new GatewayError(499, 'invalid_request_error', 'client_closed', 'The client closed the connection.')
   }
-  const failure = last ?? { retryable: false, outcome: 'upstream_error', error: new BadGateway('No upstream could serve this request.') }
+  const failure = last ?? { retryable: false, sameTarget: false, outcome: 'upstream_error', error: new BadGateway('No upstream could serve this request.') }
   meter.settle({ status: failure.error.status, outcome: failure.outcome, errorCode: failure.error.code, usage: null })
   throw failure.error
 }
 
+/** Waits `ms` unless the client goes away first; resolves whether it waited the whole time. */
+function pause(ms: number, signal: AbortSignal): Promise<boolean> {
+  if (ms <= 0) return Promise.resolve(!signal.aborted)
+  return new Promise((resolve) => {
+    const done = (full: boolean) => {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', onAbort)
+      resolve(full)
+    }
+    const onAbort = () => done(false)
+    const timer = setTimeout(() => done(true), ms)
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
+}
+
+type Attempt = { response: Response } | { failure: Failure; clientGone: false } | { clientGone: true }
+
+/** One try at one target: a committed response, or why it failed (before any byte reached the client). */
+async function tryTarget(
+  gw: GatewayContext,
+  chat: ChatBody,
+  target: Target,
+  adapter: ProviderAdapter,
+  meter: RequestMeter,
+  clientSignal: AbortSignal,
+  handOff: () => void,
+): Promise<Attempt> {
+  const upstream = new AbortController()
+  const onClientAbort = () => upstream.abort(new ClientGone())
+  clientSignal.addEventListener('abort', onClientAbort, { once: true })
+  const timer = setTimeout(() => upstream.abort(new UpstreamTimedOut()), gw.config.upstreamTimeoutMs)
+  const detach = () => {
+    clearTimeout(timer)
+    clientSignal.removeEventListener('abort', onClientAbort)
+  }
+  try {
+    const res = await adapter.chat({ body: upstreamBody(chat, target), stream: chat.stream, signal: upstream.signal, maxOutputTokens: target.model.maxOutputTokens })
+    if (!res.ok) {
+      const failure = await rejected(res)
+      detach()
+      return { failure, clientGone: false }
+    }
+    if (!chat.stream) {
+      const response = await completeJson(gw, res, meter, upstream)
+      detach()
+      return { response }
+    }
+    const estimate = () => ({ promptTokens: estimatePromptTokens(chat.raw.messages), completionTokens: Math.max(0, tap.events - 1) })
+    const tap: SseTap = new SseTap({
+      clientWantsUsage: chat.wantsUsage,
+      maxEventBytes: 1 << 20,
+      settle: (usage) => meter.settle({ status: 200, outcome: 'ok', usage, estimate }),
+    })
+    const reader: ByteReader = res.body!.getReader()
+    const first = await firstEvents(reader, tap)
+    // Committed: from here the client gets bytes, so no other target may be tried.
+    detach()
+    handOff()
+    return { response: streamToClient({ gw, reader, tap, first, upstream, clientSignal, meter, estimate }) }
+  } catch (err) {
+    detach()
+    if (upstream.signal.reason instanceof ClientGone || clientSignal.aborted) return { clientGone: true }
+    return { failure: failureOf(err, upstream.signal.reason), clientGone: false }
+  }
+}
+
 function failureOf(err: unknown, reason: unknown): Failure {
-  if (reason instanceof UpstreamTimedOut || reason instanceof UpstreamIdle) return { retryable: true, outcome: 'timeout', error: new GatewayTimeout() }
-  if (err instanceof StreamProtocolError) return { retryable: true, outcome: 'upstream_error', error: new BadGateway(`The upstream returned an invalid stream: ${err.message}.`, 'upstream_invalid_response') }
-  if (err instanceof InvalidUpstreamJson) return { retryable: true, outcome: 'upstream_error', error: new BadGateway('The upstream returned an invalid response.', 'upstream_invalid_response') }
-  return { retryable: true, outcome: 'upstream_error', error: new BadGateway('The gateway could not reach the upstream provider.', 'upstream_unreachable') }
+  if (reason instanceof UpstreamTimedOut || reason instanceof UpstreamIdle) return { retryable: true, sameTarget: false, upstreamFault: true, outcome: 'timeout', error: new GatewayTimeout() }
+  if (err instanceof StreamProtocolError) return { retryable: true, sameTarget: true, upstreamFault: true, outcome: 'upstream_error', error: new BadGateway(`The upstream returned an invalid stream: ${err.message}.`, 'upstream_invalid_response') }
+  if (err instanceof InvalidUpstreamJson) return { retryable: true, sameTarget: true, upstreamFault: true, outcome: 'upstream_error', error: new BadGateway('The upstream returned an invalid response.', 'upstream_invalid_response') }
+  return { retryable: true, sameTarget: true, upstreamFault: true, outcome: 'upstream_error', error: new BadGateway('The gateway could not reach the upstream provider.', 'upstream_unreachable') }
 }
 
 /** An upstream error status: 429 and 5xx may go to the next target; other 4xx are the caller's and pass through. */
@@ -182,8 +239,12 @@ async function rejected(res: Response): Promise<Failure> {
   } catch {
     // not JSON: keep the generic message
   }
-  if (res.status >= 500) return { retryable: true, outcome: 'upstream_error', error: new BadGateway(`The upstream provider failed (${res.status}).`) }
-  return { retryable: res.status === 429, outcome: 'upstream_rejected', error: new UpstreamRejected(res.status, message, type, code, param) }
+  if (res.status >= 500) return { retryable: true, sameTarget: true, upstreamFault: true, outcome: 'upstream_error', error: new BadGateway(`The upstream provider failed (${res.status}).`) }
+  if (res.status === 429) {
+    const after = retryAfterMs(res.headers.get('retry-after'))
+    return { retryable: true, sameTarget: true, upstreamFault: true, ...(after !== null ? { retryAfterMs: after } : {}), outcome: 'upstream_rejected', error: new UpstreamRejected(res.status, message, type, code, param) }
+  }
+  return { retryable: false, sameTarget: false, outcome: 'upstream_rejected', error: new UpstreamRejected(res.status, message, type, code, param) }
 }
 
 class InvalidUpstreamJson extends Error {}

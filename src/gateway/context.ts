@@ -2,6 +2,7 @@
 import type { CatalogModel } from '../billing/catalog.ts'
 import type { UsageMeter } from '../billing/meter.ts'
 import type { Config } from '../shared/config.ts'
+import type { Breakers } from './breaker.ts'
 import type { Inflight } from './inflight.ts'
 import type { KeyCache } from './key-cache.ts'
 import type { Guardrails } from './limits/guard.ts'
@@ -17,6 +18,7 @@ export interface GatewayContext {
   meter: UsageMeter
   inflight: Inflight
   guard: Guardrails
+  breakers: Breakers
   /** Null without REDIS_URL: limits are then per process. */
   sync: LimitSync | null
 }

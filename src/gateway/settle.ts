@@ -52,6 +52,34 @@ export class RequestMeter {
     return this.block !== null
   }
 
+  /** A failed attempt that another attempt follows: its own usage event (`<request id>-a<n>`), nothing billed. */
+  attempt(n: number, target: Target, status: number, outcome: Outcome, errorCode: string | null): void {
+    this.meter.record({
+      id: `${this.requestId}-a${n}`,
+      firmId: this.key.firmId,
+      clientId: this.key.clientId,
+      keyId: this.key.keyId,
+      endpoint: this.endpoint,
+      modelRequested: this.modelRequested,
+      modelUsed: target.modelId,
+      provider: target.provider,
+      promptTokens: 0,
+      completionTokens: 0,
+      cachedTokens: 0,
+      costNano: 0n,
+      markupNano: 0n,
+      billedNano: 0n,
+      status,
+      outcome,
+      errorCode,
+      usageEstimated: false,
+      stream: this.stream,
+      latencyMs: Math.round(performance.now() - this.startedAt),
+      createdAt: new Date(),
+      prepaid: false,
+    })
+  }
+
   settle(s: Settlement): ViapiBlock {
     if (this.block) return this.block
     const t = this.target

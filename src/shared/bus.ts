@@ -16,7 +16,7 @@ export interface Invalidation {
   all?: boolean
 }
 
-export type BusMessage = { kind: 'invalidate'; inv: Invalidation } | { kind: 'catalog' }
+export type BusMessage = { kind: 'invalidate'; inv: Invalidation } | { kind: 'catalog' } | { kind: 'breaker'; target: string; openUntil: number }
 
 export interface Bus {
   publish(message: BusMessage): void

@@ -28,6 +28,14 @@ export interface Config {
   webhookRetryBaseMs: number
   /** Lets webhooks and upstreams point at loopback and private addresses (local setups, tests). */
   allowPrivateUrls: boolean
+  /** Tries per upstream target (1: no retry on the same target), and the backoff between them, ms. */
+  retryAttempts: number
+  retryBaseMs: number
+  /** Longest Retry-After honoured (and total retry waiting per request), ms; a longer one fails over. */
+  retryMaxWaitMs: number
+  /** Consecutive failures that open a target's circuit breaker, and how long it stays open, ms. */
+  breakerThreshold: number
+  breakerCoolDownMs: number
   /** reusePort worker processes `viapi serve` runs (1: serve in this process). */
   workers: number
   /** In a worker: how many workers share the host, so per-process limits hold the host's total. */
@@ -86,6 +94,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     limitSyncMs: int(env, 'VIAPI_LIMIT_SYNC_MS', 25, 5, 10_000),
     webhookRetryBaseMs: int(env, 'VIAPI_WEBHOOK_RETRY_BASE_MS', 5000, 10, 3_600_000),
     allowPrivateUrls: env.VIAPI_ALLOW_PRIVATE_URLS === 'true',
+    retryAttempts: int(env, 'VIAPI_RETRY_ATTEMPTS', 2, 1, 10),
+    retryBaseMs: int(env, 'VIAPI_RETRY_BASE_MS', 200, 1, 60_000),
+    retryMaxWaitMs: int(env, 'VIAPI_RETRY_MAX_WAIT_MS', 10_000, 0, 600_000),
+    breakerThreshold: int(env, 'VIAPI_BREAKER_THRESHOLD', 5, 1, 1000),
+    breakerCoolDownMs: int(env, 'VIAPI_BREAKER_COOLDOWN_MS', 30_000, 100, 3_600_000),
     workers: int(env, 'VIAPI_WORKERS', 1, 1, 256),
     workerShare: int(env, 'VIAPI_WORKER_SHARE', 1, 1, 256),
     production: env.NODE_ENV === 'production',

@@ -5,7 +5,7 @@
 
 export type Scenario =
   | { kind: 'ok' }
-  | { kind: 'status'; status: number; message?: string; code?: string }
+  | { kind: 'status'; status: number; message?: string; code?: string; retryAfter?: string }
   | { kind: 'delay'; ms: number }
   | { kind: 'slow-stream'; gapMs: number; chunks?: number }
   | { kind: 'break-stream'; after: number }
@@ -77,7 +77,7 @@ export class MockUpstream {
     const stream = body.stream === true
     const includeUsage = (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true
     if (s.kind === 'status') {
-      return Response.json({ error: { message: s.message ?? `mock failure ${s.status}`, type: 'invalid_request_error', code: s.code ?? null, param: null } }, { status: s.status })
+      return Response.json({ error: { message: s.message ?? `mock failure ${s.status}`, type: 'invalid_request_error', code: s.code ?? null, param: null } }, { status: s.status, headers: s.retryAfter ? { 'retry-after': s.retryAfter } : {} })
     }
     if (s.kind === 'delay') await Bun.sleep(s.ms)
     if (s.kind === 'garbage') return new Response(stream ? '<html>502 Bad Gateway</html>' : '<html>oops', { headers: { 'content-type': stream ? 'text/event-stream' : 'application/json' } })

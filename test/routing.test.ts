@@ -1,0 +1,111 @@
+/** Routing through the real gateway: retries honouring Retry-After, fallbacks, no re-send after the first byte, circuit breakers, one usage event per attempt. */
+import { afterAll, beforeAll, beforeEach, expect, test } from 'bun:test'
+import OpenAI from 'openai'
+import type { Database } from '../src/shared/db.ts'
+import { bootstrap, type BootstrapResult } from '../src/tenancy/bootstrap.ts'
+import { createRoute } from '../src/tenancy/routes.ts'
+import { readyDb, startGateway, testDb, until, type GatewayProcess, type TestDb } from './helpers/gateway.ts'
+import { MockUpstream, REPLY, REPLY_WORDS } from './helpers/mock-upstream.ts'
+
+const upstream = new MockUpstream()
+let db: TestDb
+let conn: Database
+let gw: GatewayProcess
+let fx: BootstrapResult
+let client: OpenAI
+const viapi = (o: unknown) => (o as { viapi: Record<string, unknown> }).viapi
+
+beforeAll(async () => {
+  upstream.start()
+  db = await testDb('postgres')
+  conn = await readyDb(db)
+  fx = await bootstrap(conn.sql, { firmName: 'Routing', email: 'route@x.test', demo: true, demoTarget: 'openai:gpt-4o-mini' })
+  await createRoute(conn.sql, { firmId: fx.firm_id, clientId: fx.client_id!, alias: 'resilient', target: 'openai:gpt-4o', fallbacks: ['mock:mock-1'] })
+  await conn.sql`update clients set rpm = 100000 where id = ${fx.client_id!}`
+  gw = await startGateway({
+    ...db.env,
+    OPENAI_API_KEY: 'sk-test',
+    OPENAI_BASE_URL: upstream.baseUrl,
+    VIAPI_USAGE_FLUSH_MS: '50',
+    VIAPI_RETRY_BASE_MS: '20',
+    VIAPI_RETRY_MAX_WAIT_MS: '2000',
+    VIAPI_BREAKER_THRESHOLD: '3',
+    VIAPI_BREAKER_COOLDOWN_MS: '1500',
+  })
+  client = new OpenAI({ apiKey: fx.api_key, baseURL: `${gw.url}/v1/proxy`, maxRetries: 0 })
+})
+afterAll(async () => {
+  await gw?.stop()
+  await conn?.close()
+  await upstream.stop()
+  await db?.drop()
+})
+beforeEach(() => upstream.reset())
+
+const events = (requestId: string) =>
+  until(async () => {
+    const rows = await conn.sql<{ id: string; status: number; outcome: string; billed_nano: bigint; model_used: string }[]>`select id, status, outcome, billed_nano, model_used from usage_events where id like ${requestId + '%'} order by id`
+    return rows.some((r) => r.id === requestId) ? [...rows] : null
+  }, 5_000, 'usage events')
+
+test('a 429 with Retry-After is waited out and retried on the same target; each attempt is a usage event, only the answer billed', async () => {
+  upstream.queue = [{ kind: 'status', status: 429, retryAfter: '1' }]
+  const t0 = Date.now()
+  const { data, response } = await client.chat.completions.create({ model: 'default', messages: [{ role: 'user', content: 'x' }] }).withResponse()
+  expect(Date.now() - t0).toBeGreaterThanOrEqual(950)
+  expect(data.choices[0]!.message.content).toBe(REPLY)
+  expect(upstream.requests).toHaveLength(2)
+  const id = response.headers.get('x-viapi-request-id')!
+  const rows = await events(id)
+  expect(rows.map((r) => [r.id.replace(id, ''), r.status, r.outcome, r.billed_nano > 0n])).toEqual([
+    ['', 200, 'ok', true],
+    ['-a1', 429, 'upstream_rejected', false],
+  ])
+})
+
+test('a Retry-After longer than VIAPI_RETRY_MAX_WAIT_MS fails over at once', async () => {
+  upstream.scenario = { kind: 'status', status: 429, retryAfter: '30' }
+  const t0 = Date.now()
+  const r = await client.chat.completions.create({ model: 'resilient', messages: [{ role: 'user', content: 'x' }] })
+  expect(Date.now() - t0).toBeLessThan(1000)
+  expect(viapi(r)).toMatchObject({ provider: 'mock' })
+  expect(upstream.requests).toHaveLength(1)
+})
+
+test('a 400 is the caller’s: no retry, no fallback', async () => {
+  upstream.scenario = { kind: 'status', status: 400, message: 'bad temperature' }
+  const err = await client.chat.completions.create({ model: 'resilient', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e)
+  expect(err).toBeInstanceOf(OpenAI.BadRequestError)
+  expect(upstream.requests).toHaveLength(1)
+})
+
+test('after the first byte nothing is re-sent: a broken stream ends with an error even when a fallback exists', async () => {
+  upstream.scenario = { kind: 'break-stream', after: 3 }
+  const stream = await client.chat.completions.create({ model: 'resilient', messages: [{ role: 'user', content: 'x' }], stream: true })
+  let text = ''
+  const err = await (async () => {
+    for await (const c of stream) text += c.choices[0]?.delta.content ?? ''
+  })().catch((e: unknown) => e)
+  expect(err).toBeInstanceOf(OpenAI.APIError)
+  expect(text).toBe(REPLY_WORDS.slice(0, 2).join(''))
+  expect(upstream.requests).toHaveLength(1)
+})
+
+test('a failing target opens its breaker (skipped), then a probe after the cool-down closes it', async () => {
+  upstream.scenario = { kind: 'status', status: 500 }
+  const first = await client.chat.completions.create({ model: 'resilient', messages: [{ role: 'user', content: 'x' }] })
+  expect(viapi(first)).toMatchObject({ provider: 'mock' })
+  const second = await client.chat.completions.create({ model: 'resilient', messages: [{ role: 'user', content: 'x' }] })
+  expect(viapi(second)).toMatchObject({ provider: 'mock' })
+  const tried = upstream.requests.length
+  expect(tried).toBe(3) // 2 tries, then 1 more failure opens it
+  const skipped = await client.chat.completions.create({ model: 'resilient', messages: [{ role: 'user', content: 'x' }] })
+  expect(viapi(skipped)).toMatchObject({ provider: 'mock' })
+  expect(upstream.requests).toHaveLength(tried)
+  upstream.scenario = { kind: 'ok' }
+  await Bun.sleep(1600)
+  const probe = await client.chat.completions.create({ model: 'resilient', messages: [{ role: 'user', content: 'x' }] })
+  expect(viapi(probe)).toMatchObject({ provider: 'openai', model_used: 'gpt-4o' })
+  const after = await client.chat.completions.create({ model: 'resilient', messages: [{ role: 'user', content: 'x' }] })
+  expect(viapi(after)).toMatchObject({ provider: 'openai' })
+})
