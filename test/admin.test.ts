@@ -418,7 +418,8 @@ describe('client REST and CSV export', () => {
     upstream.scenario = { kind: 'status', status: 500 }
     await chat(fresh.key).catch(() => null) // an upstream failure is still a usage event
     upstream.scenario = { kind: 'ok' }
-    await until(async () => (await conn.sql`select 1 from usage_events where client_id = ${fresh.client}`).length === 4, 5_000, 'usage events')
+    // 3 answered, 1 failed after a retry: its failed first attempt is an event of its own (nothing billed)
+    await until(async () => (await conn.sql`select 1 from usage_events where client_id = ${fresh.client}`).length === 5, 5_000, 'usage events')
   })
 
   test('GET /v1/dashboard/client/me/usage: this month, reconciled with the events', async () => {
@@ -452,10 +453,11 @@ describe('client REST and CSV export', () => {
     const lines = parseCsv(text)
     expect(lines[0]!.join(',')).toBe('time,request_id,client_id,client_name,key_prefix,model_requested,model_used,provider,prompt_tokens,completion_tokens,cached_tokens,cost_usd,markup_usd,billed_usd,status,stream')
     const rows = lines.slice(1)
-    expect(rows).toHaveLength(4)
+    expect(rows).toHaveLength(5)
     expect(rows.every((r) => r[2] === fresh.client)).toBe(true)
     expect(rows[0]![3]).toBe(`'=HYPERLINK("evil"), Inc.\nLine`)
-    expect(rows.map((r) => r[14]).sort()).toEqual(['200', '200', '200', '502'])
+    expect(rows.map((r) => r[14]).sort()).toEqual(['200', '200', '200', '502', '502'])
+    expect(rows.filter((r) => r[1]!.endsWith('-a1'))).toHaveLength(1)
     const sumNano = rows.reduce((s, r) => s + BigInt(r[13]!.replace('.', '')), 0n)
     const [db] = await conn.sql<{ billed: bigint }[]>`select sum(billed_nano)::bigint as billed from usage_events where client_id = ${fresh.client}`
     expect(sumNano).toBe(db!.billed)
@@ -467,7 +469,7 @@ describe('client REST and CSV export', () => {
     const [count] = await conn.sql<{ n: bigint }[]>`select count(*)::bigint as n from usage_events where firm_id = ${a.firm_id}`
     expect(BigInt(all.length)).toBe(count!.n)
     const one = parseCsv(await (await fetch(`${url}/v1/export/usage?client_id=${fresh.client}`, { headers: { authorization: `Bearer ${a.admin_token}` } })).text()).slice(1)
-    expect(one).toHaveLength(4)
+    expect(one).toHaveLength(5)
     const cross = await fetch(`${url}/v1/export/usage?client_id=${fresh.client}`, { headers: { authorization: `Bearer ${b.admin_token}` } })
     expect(cross.status).toBe(404)
     const none = await fetch(`${url}/v1/export/usage`)

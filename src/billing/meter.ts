@@ -35,6 +35,8 @@ export interface UsageEvent {
   createdAt: Date
   /** The client was on prepaid billing when the request ran: its credit is debited by the billed amount. */
   prepaid: boolean
+  /** 0 for the request itself; n for its n-th failed attempt (nothing billed). */
+  attempt?: number
 }
 
 export interface MeterOptions {
@@ -70,6 +72,7 @@ const row = (e: UsageEvent): Queued => ({
   stream: e.stream,
   latency_ms: e.latencyMs,
   created_at: e.createdAt,
+  attempt: e.attempt ?? 0,
 })
 
 /** A row to insert, and whether it debits prepaid credit. */
@@ -87,6 +90,7 @@ function fromJson(line: string): Row {
     markup_nano: BigInt(o.markup_nano as string),
     billed_nano: BigInt(o.billed_nano as string),
     created_at: new Date(o.created_at as string),
+    attempt: typeof o.attempt === 'number' ? o.attempt : 0,
   }
 }
 

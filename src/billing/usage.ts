@@ -28,6 +28,8 @@ export interface UsageRowInsert {
   stream: boolean
   latency_ms: number
   created_at: Date
+  /** 0: the request's own event; n: its n-th failed attempt. */
+  attempt: number
 }
 
 const COLUMNS = [
@@ -52,6 +54,7 @@ const COLUMNS = [
   ['stream', 'bool'],
   ['latency_ms', 'int'],
   ['created_at', 'timestamptz'],
+  ['attempt', 'int'],
 ] as const satisfies readonly (readonly [keyof UsageRowInsert, string])[]
 
 // One text[] parameter per column and a typed unnest: a batch costs a few dozen parameters, not thousands.
@@ -101,6 +104,7 @@ function columnArrays(rows: UsageRowInsert[]): string[] {
     cols[18]![i] = r.stream ? 't' : 'f'
     cols[19]![i] = String(r.latency_ms)
     cols[20]![i] = r.created_at.toISOString()
+    cols[21]![i] = String(r.attempt)
   }
   return cols.map(textArray)
 }
@@ -183,7 +187,8 @@ const totals = (r: AggRow | undefined): UsageTotals => ({
 
 /** Totals and breakdowns by day (in `timezone`), model and key for one client over a window. */
 export async function usageReport(sql: Sql, clientId: string, window: Window, timezone: string): Promise<UsageReport> {
-  const where = sql`client_id = ${clientId} and created_at >= ${window.from} and created_at < ${window.to}`
+  // Attempt events carry nothing billed; requests are counted by their own events.
+  const where = sql`client_id = ${clientId} and created_at >= ${window.from} and created_at < ${window.to} and attempt = 0`
   const [all, days, models, keys] = await Promise.all([
     sql<AggRow[]>`select ${sql.unsafe(AGG)} from usage_events where ${where}`,
     sql<(AggRow & { day: string })[]>`

@@ -103,6 +103,8 @@ async function dispatch(
 ): Promise<Response> {
   const { retryAttempts, retryBaseMs, retryMaxWaitMs } = gw.config
   let last: Failure | null = null
+  // The previous failure, recorded as its own event once another attempt follows it (the last one is settled).
+  let previous: { target: Target; failure: Failure } | null = null
   let attempt = 0
   let waited = 0
   targets: for (const target of targets) {
@@ -118,6 +120,11 @@ async function dispatch(
         last = { retryable: true, sameTarget: false, outcome: 'upstream_error', error: new ServiceUnavailable(`The upstream ${key} is failing and temporarily skipped.`, 'circuit_open') }
         continue targets
       }
+      if (previous) {
+        attempt++
+        meter.attempt(attempt, previous.target, previous.failure.error.status, previous.failure.outcome, previous.failure.error.code)
+        previous = null
+      }
       meter.target = target
       const r = await tryTarget(gw, chat, target, adapter, meter, clientSignal, handOff)
       if ('response' in r) {
@@ -128,9 +135,7 @@ async function dispatch(
       last = r.failure
       if (last.upstreamFault) gw.breakers.failure(key)
       if (!last.retryable) break targets
-      // Another attempt follows: this one is recorded on its own (nothing billed).
-      attempt++
-      meter.attempt(attempt, target, last.error.status, last.outcome, last.error.code)
+      previous = { target, failure: last }
       let wait: number | null = null
       if (tries < retryAttempts && last.sameTarget) {
         wait = last.retryAfterMs ?? backoffMs(tries, retryBaseMs, retryMaxWaitMs)

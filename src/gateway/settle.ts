@@ -77,6 +77,7 @@ export class RequestMeter {
       latencyMs: Math.round(performance.now() - this.startedAt),
       createdAt: new Date(),
       prepaid: false,
+      attempt: n,
     })
   }
 
