@@ -10,10 +10,13 @@ import { bootstrap, type BootstrapResult } from '../src/tenancy/bootstrap.ts'
 import { createRoute } from '../src/tenancy/routes.ts'
 import { readyDb, startGateway, testDb, until, type GatewayProcess, type TestDb } from './helpers/gateway.ts'
 import { MockAnthropic } from './helpers/mock-anthropic.ts'
+import { MockGemini } from './helpers/mock-gemini.ts'
 import { MockUpstream, REPLY } from './helpers/mock-upstream.ts'
 
 const anthropic = new MockAnthropic()
 const groq = new MockUpstream()
+const gemini = new MockGemini()
+const azure = new MockUpstream()
 let db: TestDb
 let conn: Database
 let gw: GatewayProcess
@@ -24,12 +27,16 @@ const viapi = (o: unknown) => (o as { viapi: Record<string, unknown> }).viapi
 beforeAll(async () => {
   anthropic.start()
   groq.start()
+  gemini.start()
+  azure.start()
   db = await testDb('postgres')
   conn = await readyDb(db)
   fx = await bootstrap(conn.sql, { firmName: 'Prov', email: 'prov@x.test', demo: true, demoTarget: 'anthropic:claude-sonnet-4' })
   await createRoute(conn.sql, { firmId: fx.firm_id, clientId: fx.client_id!, alias: 'fast', target: 'groq:llama-3.3-70b-versatile' })
+  await createRoute(conn.sql, { firmId: fx.firm_id, clientId: fx.client_id!, alias: 'google', target: 'gemini:gemini-2.5-flash' })
+  await createRoute(conn.sql, { firmId: fx.firm_id, clientId: fx.client_id!, alias: 'azure', target: 'azure-openai:azure/gpt-4o-mini' })
   await conn.sql`update clients set rpm = 100000 where id = ${fx.client_id!}`
-  gw = await startGateway({ ...db.env, ANTHROPIC_API_KEY: 'sk-ant-test-SECRET123456', ANTHROPIC_BASE_URL: anthropic.baseUrl, GROQ_API_KEY: 'gsk_test', GROQ_BASE_URL: groq.baseUrl, VIAPI_USAGE_FLUSH_MS: '50' })
+  gw = await startGateway({ ...db.env, ANTHROPIC_API_KEY: 'sk-ant-test-SECRET123456', ANTHROPIC_BASE_URL: anthropic.baseUrl, GROQ_API_KEY: 'gsk_test', GROQ_BASE_URL: groq.baseUrl, GEMINI_API_KEY: 'gem-test-key', GEMINI_BASE_URL: gemini.baseUrl, AZURE_OPENAI_API_KEY: 'az-test-key', AZURE_OPENAI_BASE_URL: azure.baseUrl.replace(/\/v1$/, ''), VIAPI_USAGE_FLUSH_MS: '50' })
   client = new OpenAI({ apiKey: fx.api_key, baseURL: `${gw.url}/v1/proxy`, maxRetries: 0 })
 })
 afterAll(async () => {
@@ -37,6 +44,8 @@ afterAll(async () => {
   await conn?.close()
   await anthropic.stop()
   await groq.stop()
+  await gemini.stop()
+  await azure.stop()
   await db?.drop()
 })
 
@@ -175,4 +184,75 @@ test('an OpenAI-compatible provider by the env rule: GROQ_API_KEY and GROQ_BASE_
   const models = (await client.models.list()).data.map((m) => m.id)
   expect(models).toEqual(expect.arrayContaining(['claude-sonnet-4', 'llama-3.3-70b-versatile']))
   expect(models).not.toContain('gpt-4o') // no OPENAI_API_KEY here
+})
+
+describe('gemini', () => {
+  test('text, system instruction and config translated; usage from usageMetadata (thinking billed as output)', async () => {
+    gemini.scenario = { text: 'Hallo!', usage: { promptTokenCount: 40, candidatesTokenCount: 8, thoughtsTokenCount: 12, cachedContentTokenCount: 10 } }
+    const r = await client.chat.completions.create({ model: 'google', messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hi' }], max_tokens: 50, temperature: 0.2 })
+    expect(r.choices[0]!.message.content).toBe('Hallo!')
+    expect(r.usage).toMatchObject({ prompt_tokens: 40, completion_tokens: 20, prompt_tokens_details: { cached_tokens: 10 } })
+    // 30 × $0.30/M + 10 cached × $0.075/M + 20 × $2.50/M = 9,000 + 750 + 50,000 nano-dollars
+    expect(viapi(r)).toMatchObject({ provider: 'gemini', model_used: 'gemini-2.5-flash', cost_usd: 0.00005975 })
+    const sent = gemini.requests.at(-1)!
+    expect(sent.path).toBe('/v1beta/models/gemini-2.5-flash:generateContent')
+    expect(sent.headers['x-goog-api-key']).toBe('gem-test-key')
+    expect(sent.search).toBe('')
+    expect(sent.body).toEqual({ contents: [{ role: 'user', parts: [{ text: 'Hi' }] }], systemInstruction: { parts: [{ text: 'Be brief.' }] }, generationConfig: { temperature: 0.2, maxOutputTokens: 50 } })
+  })
+
+  test('tools and tool results; images inline', async () => {
+    gemini.scenario = { text: '', functionCall: { name: 'lookup', args: { q: 'x' } } }
+    const tools = [{ type: 'function' as const, function: { name: 'lookup', parameters: { type: 'object', properties: { q: { type: 'string' } } } } }]
+    const r = await client.chat.completions.create({ model: 'google', messages: [{ role: 'user', content: [{ type: 'text', text: 'see' }, { type: 'image_url', image_url: { url: 'data:image/jpeg;base64,/9j/AA==' } }] }], tools, tool_choice: 'auto' })
+    expect(r.choices[0]!.finish_reason).toBe('tool_calls')
+    const call = r.choices[0]!.message.tool_calls![0]! as OpenAI.Chat.Completions.ChatCompletionMessageFunctionToolCall
+    expect(call.function).toEqual({ name: 'lookup', arguments: '{"q":"x"}' })
+    expect(gemini.requests.at(-1)!.body).toMatchObject({
+      contents: [{ role: 'user', parts: [{ text: 'see' }, { inlineData: { mimeType: 'image/jpeg', data: '/9j/AA==' } }] }],
+      tools: [{ functionDeclarations: [{ name: 'lookup' }] }],
+      toolConfig: { functionCallingConfig: { mode: 'AUTO' } },
+    })
+    gemini.scenario = { text: 'Done.' }
+    await client.chat.completions.create({
+      model: 'google',
+      messages: [
+        { role: 'user', content: 'see' },
+        { role: 'assistant', content: null, tool_calls: [{ id: call.id, type: 'function', function: call.function }] },
+        { role: 'tool', tool_call_id: call.id, content: '{"result": 42}' },
+      ],
+      tools,
+    })
+    expect(gemini.requests.at(-1)!.body.contents).toEqual([
+      { role: 'user', parts: [{ text: 'see' }] },
+      { role: 'model', parts: [{ functionCall: { name: 'lookup', args: { q: 'x' } } }] },
+      { role: 'user', parts: [{ functionResponse: { name: 'lookup', response: { result: 42 } } }] },
+    ])
+  })
+
+  test('streaming: SSE chunks become OpenAI chunks with a usage chunk; billed from the last usageMetadata', async () => {
+    gemini.scenario = { text: 'One two three four.', usage: { promptTokenCount: 15, candidatesTokenCount: 6 } }
+    const stream = await client.chat.completions.create({ model: 'google', messages: [{ role: 'user', content: 'count' }], stream: true })
+    let text = ''
+    let last: OpenAI.Chat.Completions.ChatCompletionChunk | undefined
+    for await (const c of stream) {
+      text += c.choices[0]?.delta.content ?? ''
+      last = c
+    }
+    expect(text).toBe('One two three four.')
+    expect(gemini.requests.at(-1)!.path).toBe('/v1beta/models/gemini-2.5-flash:streamGenerateContent')
+    expect(gemini.requests.at(-1)!.search).toBe('?alt=sse')
+    // 15 × 300 + 6 × 2,500 = 19,500 nano-dollars, on the finish chunk
+    expect(viapi(last)).toMatchObject({ provider: 'gemini', cost_usd: 0.0000195 })
+  })
+})
+
+test('azure-openai: deployment URL, api-version and api-key header', async () => {
+  const r = await client.chat.completions.create({ model: 'azure', messages: [{ role: 'user', content: 'x' }] })
+  expect(viapi(r)).toMatchObject({ provider: 'azure-openai', model_used: 'gpt-4o-mini' })
+  const sent = azure.requests.at(-1)!
+  expect(sent.headers['api-key']).toBe('az-test-key')
+  expect(sent.headers.authorization).toBeUndefined()
+  expect(sent.body.model).toBeUndefined()
+  expect(new URL(sent.url).pathname + new URL(sent.url).search).toBe('/openai/deployments/gpt-4o-mini/chat/completions?api-version=2024-10-21')
 })

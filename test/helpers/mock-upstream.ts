@@ -20,6 +20,7 @@ export const USAGE = { prompt_tokens: 12, completion_tokens: 18, total_tokens: 3
 export interface Recorded {
   body: Record<string, unknown>
   headers: Record<string, string>
+  url: string
 }
 
 const enc = new TextEncoder()
@@ -71,7 +72,7 @@ export class MockUpstream {
 
   private async handle(req: Request): Promise<Response> {
     const body = (await req.json()) as Record<string, unknown>
-    this.requests.push({ body, headers: Object.fromEntries(req.headers.entries()) })
+    this.requests.push({ body, headers: Object.fromEntries(req.headers.entries()), url: req.url })
     const s = this.queue.shift() ?? this.scenario
     const model = String(body.model)
     const stream = body.stream === true

@@ -1,5 +1,6 @@
 import { expect, test } from 'bun:test'
-import { AnthropicStreamTranslator, fromAnthropicResponse, openAiUsage, SseParser, toAnthropicRequest } from './anthropic-translate.ts'
+import { AnthropicStreamTranslator, fromAnthropicResponse, openAiUsage, toAnthropicRequest } from './anthropic-translate.ts'
+import { SseParser } from './sse-parse.ts'
 
 test.each([
   ['end_turn', 'stop'],

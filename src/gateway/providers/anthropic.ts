@@ -2,7 +2,8 @@
  * @module Anthropic (Messages API): requests and responses translated both ways, the event stream turned into
  * OpenAI chunks as it arrives, with usage (input, output, cache reads and writes) carried to billing exactly.
  */
-import { AnthropicStreamTranslator, fromAnthropicError, fromAnthropicResponse, SseParser, toAnthropicRequest, TranslationError } from './anthropic-translate.ts'
+import { AnthropicStreamTranslator, fromAnthropicError, fromAnthropicResponse, toAnthropicRequest, TranslationError } from './anthropic-translate.ts'
+import { SseParser } from './sse-parse.ts'
 import type { ChatDispatch, Credentials, ProviderAdapter } from './types.ts'
 
 const VERSION = '2023-06-01'

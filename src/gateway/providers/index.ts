@@ -1,5 +1,7 @@
 /** @module The provider registry: data, one adapter per provider id, built from the environment by one rule. */
 import { anthropicAdapter } from './anthropic.ts'
+import { AZURE_API_VERSION, azureAdapter } from './azure.ts'
+import { geminiAdapter } from './gemini.ts'
 import { mockAdapter } from './mock.ts'
 import { COMPATIBLE_BASE_URLS, openAiCompatible } from './openai.ts'
 import { credentialsFor, type ProviderAdapter, type ProviderId } from './types.ts'
@@ -11,6 +13,9 @@ export function createProviders(env: Record<string, string | undefined>): Provid
   return {
     openai: compatible('openai'),
     anthropic: anthropicAdapter(credentialsFor('anthropic', env, 'https://api.anthropic.com')),
+    gemini: geminiAdapter(credentialsFor('gemini', env, 'https://generativelanguage.googleapis.com')),
+    // Each Azure resource has its own host: there is no public default.
+    'azure-openai': azureAdapter(credentialsFor('azure-openai', env, 'https://your-resource.openai.azure.invalid'), env.AZURE_OPENAI_API_VERSION || AZURE_API_VERSION),
     groq: compatible('groq'),
     mistral: compatible('mistral'),
     together: compatible('together'),

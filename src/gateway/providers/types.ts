@@ -3,6 +3,8 @@
 export type ProviderId =
   | 'openai'
   | 'anthropic'
+  | 'gemini'
+  | 'azure-openai'
   | 'groq'
   | 'mistral'
   | 'together'
