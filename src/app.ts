@@ -10,6 +10,7 @@ import { oauthPlugin } from './mcp/oauth/routes.ts'
 import { docsPlugin } from './docs.ts'
 import { graphqlPlugin } from './graphql/index.ts'
 import { handleChat } from './gateway/chat.ts'
+import { handleEmbeddings } from './gateway/embeddings.ts'
 import { gatewayPlugin } from './gateway/index.ts'
 import type { GatewayContext } from './gateway/context.ts'
 import type { Database } from './shared/db.ts'
@@ -94,5 +95,16 @@ export function hotRoutes(gw: GatewayContext) {
       return renderError(err, requestId, '/v1/proxy/chat/completions', headers)
     }
   }
-  return { '/v1/proxy/chat/completions': { POST: chat } }
+  const embeddings = async (request: Request): Promise<Response> => {
+    const requestId = newId('req')
+    const headers: Record<string, string> = { [REQUEST_ID]: requestId }
+    try {
+      const res = await handleEmbeddings(gw, request, requestId, headers)
+      for (const k in headers) res.headers.set(k, headers[k]!)
+      return res
+    } catch (err) {
+      return renderError(err, requestId, '/v1/proxy/embeddings', headers)
+    }
+  }
+  return { '/v1/proxy/chat/completions': { POST: chat }, '/v1/proxy/embeddings': { POST: embeddings } }
 }

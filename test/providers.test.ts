@@ -36,7 +36,7 @@ beforeAll(async () => {
   await createRoute(conn.sql, { firmId: fx.firm_id, clientId: fx.client_id!, alias: 'google', target: 'gemini:gemini-2.5-flash' })
   await createRoute(conn.sql, { firmId: fx.firm_id, clientId: fx.client_id!, alias: 'azure', target: 'azure-openai:azure/gpt-4o-mini' })
   await conn.sql`update clients set rpm = 100000 where id = ${fx.client_id!}`
-  gw = await startGateway({ ...db.env, ANTHROPIC_API_KEY: 'sk-ant-test-SECRET123456', ANTHROPIC_BASE_URL: anthropic.baseUrl, GROQ_API_KEY: 'gsk_test', GROQ_BASE_URL: groq.baseUrl, GEMINI_API_KEY: 'gem-test-key', GEMINI_BASE_URL: gemini.baseUrl, AZURE_OPENAI_API_KEY: 'az-test-key', AZURE_OPENAI_BASE_URL: azure.baseUrl.replace(/\/v1$/, ''), VIAPI_USAGE_FLUSH_MS: '50' })
+  gw = await startGateway({ ...db.env, OPENAI_API_KEY: 'sk-openai-test', OPENAI_BASE_URL: groq.baseUrl, ANTHROPIC_API_KEY: 'sk-ant-test-SECRET123456', ANTHROPIC_BASE_URL: anthropic.baseUrl, GROQ_API_KEY: 'gsk_test', GROQ_BASE_URL: groq.baseUrl, GEMINI_API_KEY: 'gem-test-key', GEMINI_BASE_URL: gemini.baseUrl, AZURE_OPENAI_API_KEY: 'az-test-key', AZURE_OPENAI_BASE_URL: azure.baseUrl.replace(/\/v1$/, ''), VIAPI_USAGE_FLUSH_MS: '50' })
   client = new OpenAI({ apiKey: fx.api_key, baseURL: `${gw.url}/v1/proxy`, maxRetries: 0 })
 })
 afterAll(async () => {
@@ -183,7 +183,6 @@ test('an OpenAI-compatible provider by the env rule: GROQ_API_KEY and GROQ_BASE_
   expect(viapi(r).cost_usd).toBe(0.0000213)
   const models = (await client.models.list()).data.map((m) => m.id)
   expect(models).toEqual(expect.arrayContaining(['claude-sonnet-4', 'llama-3.3-70b-versatile']))
-  expect(models).not.toContain('gpt-4o') // no OPENAI_API_KEY here
 })
 
 describe('gemini', () => {
@@ -256,3 +255,42 @@ test('azure-openai: deployment URL, api-version and api-key header', async () =>
   expect(sent.body.model).toBeUndefined()
   expect(new URL(sent.url).pathname + new URL(sent.url).search).toBe('/openai/deployments/gpt-4o-mini/chat/completions?api-version=2024-10-21')
 })
+
+describe('embeddings', () => {
+  test('OpenAI embeddings through the gateway, metered at the input price, with the viapi block', async () => {
+    await createRoute(conn.sql, { firmId: fx.firm_id, clientId: fx.client_id!, alias: 'embed', target: 'openai:text-embedding-3-small', fallbacks: ['gemini:gemini-embedding-001'] })
+    // a fresh key sees the new route at once
+    const other = await gwKey()
+    const c = new OpenAI({ apiKey: other, baseURL: `${gw.url}/v1/proxy`, maxRetries: 0 })
+    const r = await c.embeddings.create({ model: 'embed', input: ['one', 'two'] })
+    expect(r.data).toHaveLength(2)
+    expect(r.data[0]!.embedding.map((x) => Math.round(x * 1000) / 1000)).toEqual([0.1, 0.2, 0.3])
+    // 8 tokens × $0.02/M = 160 nano-dollars
+    expect(viapi(r)).toMatchObject({ provider: 'openai', model_used: 'text-embedding-3-small', cost_usd: 0.00000016 })
+    const row = await until(async () => (await conn.sql<{ endpoint: string; prompt_tokens: number; cost_nano: bigint }[]>`select endpoint, prompt_tokens, cost_nano from usage_events where id = ${String(viapi(r).request_id)}`)[0], 5000, 'usage')
+    expect(row).toEqual({ endpoint: 'embeddings', prompt_tokens: 8, cost_nano: 160n })
+  })
+
+  test('translated for Gemini, and used as a fallback', async () => {
+    const c = new OpenAI({ apiKey: await gwKey(), baseURL: `${gw.url}/v1/proxy`, maxRetries: 0 })
+    groq.scenario = { kind: 'ok' }
+    const direct = await c.embeddings.create({ model: 'gemini-embedding-001', input: 'hello world!' })
+    expect(direct.data[0]!.embedding).toEqual([0.5, 0.25])
+    expect(gemini.requests.at(-1)!.path).toBe('/v1beta/models/gemini-embedding-001:batchEmbedContents')
+    // 3 estimated tokens × $0.15/M = 450 nano-dollars
+    expect(viapi(direct)).toMatchObject({ provider: 'gemini', cost_usd: 0.00000045 })
+  })
+
+  test('a chat model is refused for embeddings and the other way round', async () => {
+    const e = await client.embeddings.create({ model: 'claude-sonnet-4', input: 'x' }).catch((x: unknown) => x)
+    expect(e).toBeInstanceOf(OpenAI.BadRequestError)
+    expect((e as InstanceType<typeof OpenAI.BadRequestError>).code).toBe('model_not_supported')
+    const c = await client.chat.completions.create({ model: 'text-embedding-3-small', messages: [{ role: 'user', content: 'x' }] }).catch((x: unknown) => x)
+    expect(c).toBeInstanceOf(OpenAI.BadRequestError)
+  })
+})
+
+async function gwKey(): Promise<string> {
+  const { mintKey } = await import('../src/tenancy/keys.ts')
+  return (await mintKey(conn.sql, { firmId: fx.firm_id, clientId: fx.client_id! })).secret
+}

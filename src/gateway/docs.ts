@@ -37,6 +37,16 @@ export const proxyDocs = {
       504: { description: 'Upstream timed out' },
     },
   },
+  embeddings: {
+    tags: ['Proxy'],
+    summary: 'Embeddings (OpenAI-compatible)',
+    description: 'OpenAI’s embeddings request and response (translated for Gemini), metered like chat, plus the `viapi` block.',
+    security,
+    requestBody: { required: true, content: { 'application/json': { example: { model: 'text-embedding-3-small', input: 'The quick brown fox' } } } },
+    responses: {
+      200: { description: 'The vectors', content: { 'application/json': { example: { object: 'list', data: [{ object: 'embedding', index: 0, embedding: [0.0023, -0.0091] }], model: 'text-embedding-3-small', usage: { prompt_tokens: 5, total_tokens: 5 }, viapi } } } },
+    },
+  },
   models: {
     tags: ['Proxy'],
     summary: 'Models and route aliases this key may call',

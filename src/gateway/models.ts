@@ -23,7 +23,7 @@ export async function listModels(gw: GatewayContext, headers: Headers): Promise<
     data.push({ id: alias, object: 'model', created: 0, owned_by: 'viapi' })
   }
   for (const m of catalog.values()) {
-    if (m.kind !== 'chat' || seen.has(m.id)) continue
+    if ((m.kind !== 'chat' && m.kind !== 'embedding') || seen.has(m.id)) continue
     if (allowedTargets(resolveTargets(m.id, new Map(), catalog), m.id, lists).length === 0) continue
     if (!isProviderId(gw.providers, m.provider) || !gw.providers[m.provider].configured) continue
     data.push({ id: m.id, object: 'model', created: 0, owned_by: m.provider })

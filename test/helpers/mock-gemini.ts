@@ -32,6 +32,9 @@ export class MockGemini {
     const body = (await req.json()) as Record<string, unknown>
     this.requests.push({ path: url.pathname, search: url.search, body, headers: Object.fromEntries(req.headers.entries()) })
     const s = this.scenario
+    if (url.pathname.endsWith(':batchEmbedContents')) {
+      return Response.json({ embeddings: (body.requests as unknown[]).map(() => ({ values: [0.5, 0.25] })) })
+    }
     if (s.status) return Response.json({ error: { code: s.status, message: `mock gemini ${s.status}`, status: 'INVALID_ARGUMENT' } }, { status: s.status })
     const usage = { ...(s.usage ?? { promptTokenCount: 20, candidatesTokenCount: 10 }), totalTokenCount: 0 }
     const parts = [...(s.text !== '' ? [{ text: s.text ?? 'Hello from Gemini.' }] : []), ...(s.functionCall ? [{ functionCall: s.functionCall }] : [])]

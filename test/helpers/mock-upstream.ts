@@ -75,6 +75,12 @@ export class MockUpstream {
     this.requests.push({ body, headers: Object.fromEntries(req.headers.entries()), url: req.url })
     const s = this.queue.shift() ?? this.scenario
     const model = String(body.model)
+    if (new URL(req.url).pathname.endsWith('/embeddings')) {
+      if (s.kind === 'status') return Response.json({ error: { message: s.message ?? `mock failure ${s.status}`, type: 'invalid_request_error', code: null, param: null } }, { status: s.status })
+      const inputs = Array.isArray(body.input) ? body.input : [body.input]
+      const vec = body.encoding_format === 'base64' ? Buffer.from(new Float32Array([0.1, 0.2, 0.3]).buffer).toString('base64') : [0.1, 0.2, 0.3]
+      return Response.json({ object: 'list', data: inputs.map((_, index) => ({ object: 'embedding', index, embedding: vec })), model, usage: { prompt_tokens: 8, total_tokens: 8 } })
+    }
     const stream = body.stream === true
     const includeUsage = (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true
     if (s.kind === 'status') {

@@ -2,7 +2,7 @@
  * @module OpenAI and every OpenAI-compatible upstream (Groq, Mistral, Together, DeepSeek, Fireworks, xAI,
  * OpenRouter, a generic one): the request and response already have the right shape, so an adapter is a base URL.
  */
-import type { ChatDispatch, Credentials, ProviderAdapter, ProviderId } from './types.ts'
+import type { ChatDispatch, Credentials, EmbedDispatch, ProviderAdapter, ProviderId } from './types.ts'
 
 export function openAiCompatible(id: ProviderId, creds: Credentials): ProviderAdapter {
   const url = `${creds.baseUrl}/chat/completions`
@@ -21,6 +21,8 @@ export function openAiCompatible(id: ProviderId, creds: Credentials): ProviderAd
         // Upstream URLs must not be bounced elsewhere (design: no redirects).
         redirect: 'manual',
       }),
+    embeddings: (call: EmbedDispatch) =>
+      fetch(`${creds.baseUrl}/embeddings`, { method: 'POST', headers, body: JSON.stringify(call.body), signal: call.signal, redirect: 'manual' }),
   }
 }
 

@@ -26,11 +26,19 @@ export interface ChatDispatch {
   maxOutputTokens: number | null
 }
 
+/** One embeddings request, in OpenAI's shape (`model` set to the upstream model id). */
+export interface EmbedDispatch {
+  body: Record<string, unknown>
+  signal: AbortSignal
+}
+
 export interface ProviderAdapter {
   readonly id: ProviderId
   /** False when the provider lacks credentials; the router then skips it with a clear error. */
   readonly configured: boolean
   readonly capabilities: { readonly chat: boolean; readonly streaming: boolean }
+  /** OpenAI-shaped embeddings (`{object: "list", data, model, usage}`), where the provider has them. */
+  embeddings?(call: EmbedDispatch): Promise<Response>
   /**
    * Sends the request and resolves once upstream headers arrive, with an OpenAI-shaped response: a JSON
    * chat.completion, an SSE stream of chat.completion.chunk events (ending with a usage chunk and [DONE]), or an
