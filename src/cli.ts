@@ -6,6 +6,8 @@ import { ConfigError, loadConfig, type Config } from './shared/config.ts'
 import { GatewayError, InvalidRequest } from './shared/errors.ts'
 import { configureLog, describeError, log } from './shared/log.ts'
 import { runStdio } from './mcp/stdio.ts'
+import { seal, sealedWith, unseal } from './shared/sealed.ts'
+import { allCredentials, resealCredential } from './tenancy/credentials.ts'
 import { bootstrap } from './tenancy/bootstrap.ts'
 import { getFirm } from './tenancy/firms.ts'
 import { createUser, findUserByEmail, setPassword } from './tenancy/users.ts'
@@ -22,6 +24,8 @@ Commands:
                                 Add an admin who can sign in (MCP, OAuth)
   user set-password --email E --password P
                                 Set an admin's sign-in password
+  secrets rotate                Re-seal firm provider keys with VIAPI_SECRET_KEY (opening them with
+                                it or VIAPI_SECRET_KEY_PREVIOUS)
   mcp                           MCP server on stdio for agent CLIs (needs VIAPI_API_URL,
                                 VIAPI_ADMIN_TOKEN=vi_pat_...)
 
@@ -49,6 +53,8 @@ async function main(argv: string[]): Promise<number> {
       return runStdio(config.env)
     case 'user':
       return runUser(config, rest)
+    case 'secrets':
+      return runSecrets(config, rest)
     case 'serve':
       return runServe(config)
     case 'migrate': {
@@ -156,6 +162,31 @@ async function runUser(config: Config, args: string[]): Promise<number> {
     if (!user) throw new InvalidRequest(`no user with the email ${values.email}`, 'email')
     await setPassword(db.sql, user.id, password)
     process.stderr.write(`password set for ${user.email}\n`)
+    return 0
+  } finally {
+    await db.close()
+  }
+}
+
+async function runSecrets(config: Config, args: string[]): Promise<number> {
+  if (args[0] !== 'rotate') {
+    process.stderr.write('viapi secrets: rotate\n')
+    return 2
+  }
+  const current = config.secretKeys[0]
+  if (!current) {
+    process.stderr.write('viapi secrets rotate: set VIAPI_SECRET_KEY (the new key) and VIAPI_SECRET_KEY_PREVIOUS (the old one)\n')
+    return 2
+  }
+  const db = await openReady(config, 1)
+  try {
+    let resealed = 0
+    for (const c of await allCredentials(db.sql)) {
+      if (sealedWith(c.secretEnc) === current.id) continue
+      await resealCredential(db.sql, c.firmId, c.provider, seal(current, unseal(config.secretKeys, c.secretEnc)))
+      resealed++
+    }
+    process.stderr.write(`re-sealed ${resealed} provider key${resealed === 1 ? '' : 's'} with the current VIAPI_SECRET_KEY\n`)
     return 0
   } finally {
     await db.close()

@@ -23,6 +23,10 @@ import { describeError, log } from './shared/log.ts'
 import { migrate } from './shared/migrate.ts'
 import { findKeyContext } from './tenancy/keys.ts'
 import { routesForClient } from './tenancy/routes.ts'
+import { credentialsOfFirm, type StoredCredential } from './tenancy/credentials.ts'
+import { adapterFor, DEFAULT_BASE_URLS } from './gateway/providers/index.ts'
+import { credentialsFor, type ProviderAdapter, type ProviderId } from './gateway/providers/types.ts'
+import { unseal } from './shared/sealed.ts'
 
 export interface Running {
   port: number
@@ -55,8 +59,8 @@ export async function serve(config: Config): Promise<Running> {
     async (hash): Promise<KeyEntry | null> => {
       const ctx = await findKeyContext(sql, hash)
       if (!ctx) return null
-      const routes = await routesForClient(sql, ctx.firmId, ctx.clientId)
-      return { ctx, routes: new Map(routes.map((r) => [r.alias, [r.target, ...r.fallbacks]])) }
+      const [routes, own] = await Promise.all([routesForClient(sql, ctx.firmId, ctx.clientId), credentialsOfFirm(sql, ctx.firmId)])
+      return { ctx, routes: new Map(routes.map((r) => [r.alias, [r.target, ...r.fallbacks]])), adapters: firmAdapters(own, config) }
     },
     { ttlMs: config.keyCacheTtlMs },
   )
@@ -105,6 +109,7 @@ export async function serve(config: Config): Promise<Running> {
     stripe,
     onCreditChange: (clientId, delta) => guard.creditChanged(clientId, delta, sync ? sync.adjustBudget : null),
     allowPrivateUrls: config.allowPrivateUrls,
+    secretKeys: config.secretKeys,
   }
   const delivery = new AlertDelivery({ sql, retryBaseMs: config.webhookRetryBaseMs, allowPrivateUrls: config.allowPrivateUrls })
   delivery.start()
@@ -190,4 +195,22 @@ async function freePort(host: string): Promise<number> {
   const port = probe.port
   probe.stop(true)
   return port
+}
+
+/** Adapters with a firm's own keys; a key that cannot be opened (wrong VIAPI_SECRET_KEY) is skipped, and said so. */
+function firmAdapters(own: StoredCredential[], config: Config): Partial<Record<ProviderId, ProviderAdapter>> {
+  const out: Partial<Record<ProviderId, ProviderAdapter>> = {}
+  for (const c of own) {
+    const id = c.provider as ProviderId
+    if (!Object.hasOwn(DEFAULT_BASE_URLS, id)) continue
+    try {
+      const apiKey = unseal(config.secretKeys, c.secretEnc)
+      // Without its own endpoint a firm's key goes where the platform's would (ANTHROPIC_BASE_URL, …).
+      const baseUrl = c.baseUrl ?? credentialsFor(id, config.env, DEFAULT_BASE_URLS[id]).baseUrl
+      out[id] = adapterFor(id, { apiKey, baseUrl: baseUrl.replace(/\/+$/, '') }, config.env)
+    } catch (err) {
+      log.error('a firm provider key cannot be opened; using the platform key', { firm_id: c.firmId, provider: c.provider, error: describeError(err) })
+    }
+  }
+  return out
 }

@@ -294,3 +294,59 @@ async function gwKey(): Promise<string> {
   const { mintKey } = await import('../src/tenancy/keys.ts')
   return (await mintKey(conn.sql, { firmId: fx.firm_id, clientId: fx.client_id! })).secret
 }
+
+describe('firm-owned provider keys (BYOK)', () => {
+  const KEY_A = '11'.repeat(32)
+  const KEY_B = '22'.repeat(32)
+
+  test('a firm key is sealed, listed by hint, used for its routes, never logged; removing it falls back', async () => {
+    const byok = await startGateway({ ...db.env, VIAPI_SECRET_KEY: KEY_A, ANTHROPIC_BASE_URL: anthropic.baseUrl, VIAPI_USAGE_FLUSH_MS: '50' })
+    try {
+      const gql = (q: string, v: Record<string, unknown> = {}) =>
+        fetch(`${byok.url}/graphql`, { method: 'POST', headers: { authorization: `Bearer ${fx.admin_token}`, 'content-type': 'application/json' }, body: JSON.stringify({ query: q, variables: v }) }).then((r) => r.json() as Promise<{ data?: Record<string, unknown>; errors?: { message: string; extensions?: { field?: string } }[] }>)
+      const c = new OpenAI({ apiKey: fx.api_key, baseURL: `${byok.url}/v1/proxy`, maxRetries: 0 })
+      // No platform Anthropic key here: the default route cannot be served yet.
+      expect(await c.chat.completions.create({ model: 'default', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => (e as { status: number }).status)).toBe(503)
+      const set = await gql('mutation { setProviderCredential(input: {provider: "anthropic", apiKey: "sk-ant-FIRMKEY-987654"}) { provider keyHint } }')
+      expect(set.data).toEqual({ setProviderCredential: { provider: 'anthropic', keyHint: '…7654' } })
+      anthropic.scenario = { text: 'Using your key.' }
+      const r = await c.chat.completions.create({ model: 'default', messages: [{ role: 'user', content: 'x' }] })
+      expect(r.choices[0]!.message.content).toBe('Using your key.')
+      expect(anthropic.requests.at(-1)!.headers['x-api-key']).toBe('sk-ant-FIRMKEY-987654')
+      const [row] = await conn.sql<{ secret_enc: string }[]>`select secret_enc from provider_credentials where firm_id = ${fx.firm_id}`
+      expect(row!.secret_enc).not.toContain('FIRMKEY')
+      const listed = await gql('{ providerCredentials { provider keyHint baseUrl } }')
+      expect(JSON.stringify(listed)).not.toContain('FIRMKEY')
+      const audit = await gql('{ auditLog(first: 5) { edges { node { action after } } } }')
+      expect(JSON.stringify(audit)).toContain('setProviderCredential')
+      expect(JSON.stringify(audit)).not.toContain('FIRMKEY')
+      expect(byok.output()).not.toContain('FIRMKEY')
+      const bad = await gql('mutation { setProviderCredential(input: {provider: "nope", apiKey: "12345678"}) { provider } }')
+      expect(bad.errors?.[0]?.extensions?.field).toBe('provider')
+      const ssrf = await gql('mutation { setProviderCredential(input: {provider: "openai-compatible", apiKey: "12345678", baseUrl: "http://10.0.0.1/v1"}) { provider } }')
+      expect(ssrf.errors?.[0]?.extensions?.field).toBe('baseUrl')
+      await gql('mutation { deleteProviderCredential(provider: "anthropic") { provider } }')
+      expect(await c.chat.completions.create({ model: 'default', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => (e as { status: number }).status)).toBe(503)
+    } finally {
+      await byok.stop()
+    }
+  })
+
+  test('rotating VIAPI_SECRET_KEY: `viapi secrets rotate` re-seals, and the new key alone opens them', async () => {
+    const { seal, parseSecretKey } = await import('../src/shared/sealed.ts')
+    await conn.sql`insert into provider_credentials (firm_id, provider, secret_enc, key_hint) values (${fx.firm_id}, 'anthropic', ${seal(parseSecretKey(KEY_A), 'sk-ant-ROTATED-1234')}, '…1234')
+      on conflict (firm_id, provider) do update set secret_enc = excluded.secret_enc`
+    const proc = Bun.spawn([process.execPath, 'src/cli.ts', 'secrets', 'rotate'], { env: { PATH: process.env.PATH ?? '', ...db.env, VIAPI_SECRET_KEY: KEY_B, VIAPI_SECRET_KEY_PREVIOUS: KEY_A }, stderr: 'pipe', stdout: 'pipe' })
+    expect(await proc.exited).toBe(0)
+    expect(await new Response(proc.stderr).text()).toContain('re-sealed 1 provider key')
+    const rotated = await startGateway({ ...db.env, VIAPI_SECRET_KEY: KEY_B, ANTHROPIC_BASE_URL: anthropic.baseUrl })
+    try {
+      const c = new OpenAI({ apiKey: fx.api_key, baseURL: `${rotated.url}/v1/proxy`, maxRetries: 0 })
+      await c.chat.completions.create({ model: 'default', messages: [{ role: 'user', content: 'x' }] })
+      expect(anthropic.requests.at(-1)!.headers['x-api-key']).toBe('sk-ant-ROTATED-1234')
+    } finally {
+      await rotated.stop()
+      await conn.sql`delete from provider_credentials where firm_id = ${fx.firm_id}`
+    }
+  })
+})

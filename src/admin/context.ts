@@ -3,6 +3,7 @@ import type { CatalogModel } from '../billing/catalog.ts'
 import type { StripeSetup } from '../billing/stripe.ts'
 import type { Bus } from '../shared/bus.ts'
 import type { Pool } from '../shared/db.ts'
+import type { SealingKey } from '../shared/sealed.ts'
 
 export interface AdminDeps {
   sql: Pool
@@ -14,6 +15,8 @@ export interface AdminDeps {
   onCreditChange: (clientId: string, deltaNano: bigint) => void
   /** VIAPI_ALLOW_PRIVATE_URLS: outbound URLs may point at loopback and private addresses. */
   allowPrivateUrls: boolean
+  /** Seals firm-owned provider keys: the current key first. */
+  secretKeys: SealingKey[]
 }
 
 /** Keyset page request: `after` is the last id seen, `limit` at most 100. */

@@ -62,7 +62,7 @@ export async function handleChat(gw: GatewayContext, request: Request, requestId
   gw.inflight.begin()
   let handedOff = false
   try {
-    return await dispatch(gw, chat, targets, meter, request.signal, () => (handedOff = true))
+    return await dispatch(gw, chat, targets, meter, request.signal, () => (handedOff = true), entry)
   } finally {
     if (!handedOff) gw.inflight.end()
   }
@@ -104,6 +104,7 @@ async function dispatch(
   meter: RequestMeter,
   clientSignal: AbortSignal,
   handOff: () => void,
+  entry: KeyEntry,
 ): Promise<Response> {
   const { retryAttempts, retryBaseMs, retryMaxWaitMs } = gw.config
   let last: Failure | null = null
@@ -113,7 +114,7 @@ async function dispatch(
   let waited = 0
   targets: for (const target of targets) {
     const key = `${target.provider}:${target.modelId}`
-    const adapter = isProviderId(gw.providers, target.provider) ? gw.providers[target.provider] : undefined
+    const adapter = adapterOf(gw, entry, target.provider)
     if (!adapter?.configured) {
       last = { retryable: true, sameTarget: false, outcome: 'upstream_error', error: new ServiceUnavailable(`The provider "${target.provider}" is not configured on this gateway.`, 'provider_not_configured') }
       continue
@@ -157,6 +158,12 @@ async function dispatch(
   const failure = last ?? { retryable: false, sameTarget: false, outcome: 'upstream_error', error: new BadGateway('No upstream could serve this request.') }
   meter.settle({ status: failure.error.status, outcome: failure.outcome, errorCode: failure.error.code, usage: null })
   throw failure.error
+}
+
+/** The firm's own adapter for a provider when it brought a key, else the platform's. */
+export function adapterOf(gw: GatewayContext, entry: KeyEntry, provider: string): ProviderAdapter | undefined {
+  if (!isProviderId(gw.providers, provider)) return undefined
+  return entry.adapters?.[provider] ?? gw.providers[provider]
 }
 
 /** Waits `ms` unless the client goes away first; resolves whether it waited the whole time. */

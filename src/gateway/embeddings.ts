@@ -7,9 +7,8 @@ import { BadGateway, GatewayError, GatewayTimeout, InvalidRequest, ServiceUnavai
 import { redact } from '../shared/secrets.ts'
 import { authenticate } from './auth.ts'
 import { readJsonBody } from './body.ts'
-import { admitTargets } from './chat.ts'
+import { adapterOf, admitTargets } from './chat.ts'
 import type { GatewayContext } from './context.ts'
-import { isProviderId } from './providers/index.ts'
 import { RequestMeter } from './settle.ts'
 
 export async function handleEmbeddings(gw: GatewayContext, request: Request, requestId: string, headers: Record<string, string | number>): Promise<Response> {
@@ -33,7 +32,7 @@ export async function handleEmbeddings(gw: GatewayContext, request: Request, req
   let last: GatewayError | null = null
   for (const target of targets) {
     const key = `${target.provider}:${target.modelId}`
-    const adapter = isProviderId(gw.providers, target.provider) ? gw.providers[target.provider] : undefined
+    const adapter = adapterOf(gw, entry, target.provider)
     if (!adapter?.configured || !adapter.embeddings) {
       last = new ServiceUnavailable(`The provider "${target.provider}" cannot serve embeddings here.`, 'provider_not_configured')
       continue

@@ -7,11 +7,14 @@
 import type { KeyContext } from '../tenancy/keys.ts'
 import type { Invalidation } from '../shared/bus.ts'
 import { describeError, log } from '../shared/log.ts'
+import type { ProviderAdapter, ProviderId } from './providers/types.ts'
 import type { RouteTable } from './resolve.ts'
 
 export interface KeyEntry {
   ctx: KeyContext
   routes: RouteTable
+  /** Adapters built with the firm's own provider keys, used instead of the platform's. */
+  adapters?: Partial<Record<ProviderId, ProviderAdapter>>
 }
 
 interface Slot {

@@ -1,7 +1,7 @@
 /** @module GET /v1/proxy/models: the aliases and catalog models this key may call, in OpenAI's list format. */
 import { authenticate } from './auth.ts'
 import type { GatewayContext } from './context.ts'
-import { isProviderId } from './providers/index.ts'
+import { adapterOf } from './chat.ts'
 import { allowedTargets, resolveTargets } from './resolve.ts'
 
 interface ModelObject {
@@ -25,7 +25,7 @@ export async function listModels(gw: GatewayContext, headers: Headers): Promise<
   for (const m of catalog.values()) {
     if ((m.kind !== 'chat' && m.kind !== 'embedding') || seen.has(m.id)) continue
     if (allowedTargets(resolveTargets(m.id, new Map(), catalog), m.id, lists).length === 0) continue
-    if (!isProviderId(gw.providers, m.provider) || !gw.providers[m.provider].configured) continue
+    if (!adapterOf(gw, entry, m.provider)?.configured) continue
     data.push({ id: m.id, object: 'model', created: 0, owned_by: m.provider })
   }
   return { object: 'list', data }

@@ -1,4 +1,5 @@
 /** @module Process configuration, read once from the environment and validated up front. */
+import { parseSecretKey, SecretKeyError, type SealingKey } from './sealed.ts'
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent'
 
@@ -36,6 +37,8 @@ export interface Config {
   /** Consecutive failures that open a target's circuit breaker, and how long it stays open, ms. */
   breakerThreshold: number
   breakerCoolDownMs: number
+  /** VIAPI_SECRET_KEY (seals firm-owned provider keys), then VIAPI_SECRET_KEY_PREVIOUS during a rotation. */
+  secretKeys: SealingKey[]
   /** reusePort worker processes `viapi serve` runs (1: serve in this process). */
   workers: number
   /** In a worker: how many workers share the host, so per-process limits hold the host's total. */
@@ -73,6 +76,15 @@ function url(env: Record<string, string | undefined>, name: string, schemes: rea
 
 /** Reads and validates the environment; throws ConfigError with a message naming the variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  try {
+    return readConfig(env)
+  } catch (err) {
+    if (err instanceof SecretKeyError) throw new ConfigError(err.message)
+    throw err
+  }
+}
+
+function readConfig(env: Record<string, string | undefined>): Config {
   const level = (env.LOG_LEVEL ?? 'info').toLowerCase()
   if (!LEVELS.includes(level as LogLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`)
   url(env, 'OPENAI_BASE_URL', ['http:', 'https:'])
@@ -99,6 +111,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     retryMaxWaitMs: int(env, 'VIAPI_RETRY_MAX_WAIT_MS', 10_000, 0, 600_000),
     breakerThreshold: int(env, 'VIAPI_BREAKER_THRESHOLD', 5, 1, 1000),
     breakerCoolDownMs: int(env, 'VIAPI_BREAKER_COOLDOWN_MS', 30_000, 100, 3_600_000),
+    secretKeys: [
+      ...(env.VIAPI_SECRET_KEY ? [parseSecretKey(env.VIAPI_SECRET_KEY)] : []),
+      ...(env.VIAPI_SECRET_KEY_PREVIOUS ? [parseSecretKey(env.VIAPI_SECRET_KEY_PREVIOUS, 'VIAPI_SECRET_KEY_PREVIOUS')] : []),
+    ],
     workers: int(env, 'VIAPI_WORKERS', 1, 1, 256),
     workerShare: int(env, 'VIAPI_WORKER_SHARE', 1, 1, 256),
     production: env.NODE_ENV === 'production',

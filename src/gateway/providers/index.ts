@@ -4,30 +4,52 @@ import { AZURE_API_VERSION, azureAdapter } from './azure.ts'
 import { geminiAdapter } from './gemini.ts'
 import { mockAdapter } from './mock.ts'
 import { COMPATIBLE_BASE_URLS, openAiCompatible } from './openai.ts'
-import { credentialsFor, type ProviderAdapter, type ProviderId } from './types.ts'
+import { credentialsFor, type Credentials, type ProviderAdapter, type ProviderId } from './types.ts'
 
 export type ProviderRegistry = Record<ProviderId, ProviderAdapter>
 
-export function createProviders(env: Record<string, string | undefined>): ProviderRegistry {
-  const compatible = (id: keyof typeof COMPATIBLE_BASE_URLS) => openAiCompatible(id, credentialsFor(id, env, COMPATIBLE_BASE_URLS[id]))
-  return {
-    openai: compatible('openai'),
-    anthropic: anthropicAdapter(credentialsFor('anthropic', env, 'https://api.anthropic.com')),
-    gemini: geminiAdapter(credentialsFor('gemini', env, 'https://generativelanguage.googleapis.com')),
-    // Each Azure resource has its own host: there is no public default.
-    'azure-openai': azureAdapter(credentialsFor('azure-openai', env, 'https://your-resource.openai.azure.invalid'), env.AZURE_OPENAI_API_VERSION || AZURE_API_VERSION),
-    groq: compatible('groq'),
-    mistral: compatible('mistral'),
-    together: compatible('together'),
-    deepseek: compatible('deepseek'),
-    fireworks: compatible('fireworks'),
-    xai: compatible('xai'),
-    openrouter: compatible('openrouter'),
-    'openai-compatible': compatible('openai-compatible'),
-    mock: mockAdapter(),
-  } satisfies ProviderRegistry
+type Env = Record<string, string | undefined>
+
+/** Each provider's public endpoint, as its own SDK writes it. */
+export const DEFAULT_BASE_URLS = {
+  ...COMPATIBLE_BASE_URLS,
+  anthropic: 'https://api.anthropic.com',
+  gemini: 'https://generativelanguage.googleapis.com',
+  // Each Azure resource has its own host: there is no public default.
+  'azure-openai': 'https://your-resource.openai.azure.invalid',
+  mock: 'http://mock.invalid',
+} as const satisfies Record<ProviderId, string>
+
+const BUILD = {
+  openai: (c) => openAiCompatible('openai', c),
+  anthropic: (c) => anthropicAdapter(c),
+  gemini: (c) => geminiAdapter(c),
+  'azure-openai': (c, env) => azureAdapter(c, env.AZURE_OPENAI_API_VERSION || AZURE_API_VERSION),
+  groq: (c) => openAiCompatible('groq', c),
+  mistral: (c) => openAiCompatible('mistral', c),
+  together: (c) => openAiCompatible('together', c),
+  deepseek: (c) => openAiCompatible('deepseek', c),
+  fireworks: (c) => openAiCompatible('fireworks', c),
+  xai: (c) => openAiCompatible('xai', c),
+  openrouter: (c) => openAiCompatible('openrouter', c),
+  'openai-compatible': (c) => openAiCompatible('openai-compatible', c),
+  mock: () => mockAdapter(),
+} as const satisfies Record<ProviderId, (c: Credentials, env: Env) => ProviderAdapter>
+
+/** An adapter with given credentials: the platform's (from the environment) or a firm's own. */
+export function adapterFor(id: ProviderId, creds: Credentials, env: Env): ProviderAdapter {
+  return BUILD[id](creds, env)
+}
+
+export function createProviders(env: Env): ProviderRegistry {
+  const out = {} as Record<ProviderId, ProviderAdapter>
+  for (const id of Object.keys(BUILD) as ProviderId[]) out[id] = adapterFor(id, credentialsFor(id, env, DEFAULT_BASE_URLS[id]), env)
+  return out
 }
 
 export function isProviderId(registry: ProviderRegistry, id: string): id is ProviderId {
   return Object.hasOwn(registry, id)
 }
+
+/** Providers a firm can bring its own key for. */
+export const BYOK_PROVIDERS = (Object.keys(BUILD) as ProviderId[]).filter((id) => id !== 'mock')
