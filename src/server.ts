@@ -6,6 +6,7 @@ import { createApp, hotRoutes } from './app.ts'
 import { loadCatalog, syncCatalog } from './billing/catalog.ts'
 import { AlertDelivery } from './billing/delivery.ts'
 import { checkLedger } from './billing/ledger.ts'
+import { firmPrices } from './billing/prices.ts'
 import { UsageMeter } from './billing/meter.ts'
 import { AutoReloader } from './billing/reload.ts'
 import { stripeFromEnv } from './billing/stripe.ts'
@@ -59,8 +60,8 @@ export async function serve(config: Config): Promise<Running> {
     async (hash): Promise<KeyEntry | null> => {
       const ctx = await findKeyContext(sql, hash)
       if (!ctx) return null
-      const [routes, own] = await Promise.all([routesForClient(sql, ctx.firmId, ctx.clientId), credentialsOfFirm(sql, ctx.firmId)])
-      return { ctx, routes: new Map(routes.map((r) => [r.alias, [r.target, ...r.fallbacks]])), adapters: firmAdapters(own, config) }
+      const [routes, own, prices] = await Promise.all([routesForClient(sql, ctx.firmId, ctx.clientId), credentialsOfFirm(sql, ctx.firmId), firmPrices(sql, ctx.firmId)])
+      return { ctx, routes: new Map(routes.map((r) => [r.alias, { targets: [r.target, ...r.fallbacks], weights: r.weights }])), adapters: firmAdapters(own, config), prices }
     },
     { ttlMs: config.keyCacheTtlMs },
   )

@@ -6,6 +6,7 @@ import { bootstrap, type BootstrapResult } from '../src/tenancy/bootstrap.ts'
 import { createRoute } from '../src/tenancy/routes.ts'
 import { readyDb, startGateway, testDb, until, type GatewayProcess, type TestDb } from './helpers/gateway.ts'
 import { MockUpstream, REPLY, REPLY_WORDS } from './helpers/mock-upstream.ts'
+import { ok } from './helpers/admin.ts'
 
 const upstream = new MockUpstream()
 let db: TestDb
@@ -31,6 +32,7 @@ beforeAll(async () => {
     VIAPI_RETRY_MAX_WAIT_MS: '2000',
     VIAPI_BREAKER_THRESHOLD: '3',
     VIAPI_BREAKER_COOLDOWN_MS: '1500',
+    VIAPI_UPSTREAM_TIMEOUT_MS: '800',
   })
   client = new OpenAI({ apiKey: fx.api_key, baseURL: `${gw.url}/v1/proxy`, maxRetries: 0 })
 })
@@ -91,7 +93,26 @@ test('after the first byte nothing is re-sent: a broken stream ends with an erro
   expect(upstream.requests).toHaveLength(1)
 })
 
+test('a timeout before the first byte fails over to the next target', async () => {
+  upstream.queue = [{ kind: 'delay', ms: 1500 }]
+  const r = await client.chat.completions.create({ model: 'resilient', messages: [{ role: 'user', content: 'x' }] })
+  expect(viapi(r)).toMatchObject({ provider: 'mock' })
+})
+
+test('a reset before the first byte is retried, then fails over', async () => {
+  upstream.scenario = { kind: 'break-stream', after: 0 }
+  const stream = await client.chat.completions.create({ model: 'resilient', messages: [{ role: 'user', content: 'Hello there' }], stream: true })
+  let text = ''
+  for await (const c of stream) text += c.choices[0]?.delta.content ?? ''
+  expect(text).toContain('Hello there')
+  expect(upstream.requests).toHaveLength(2)
+})
+
 test('a failing target opens its breaker (skipped), then a probe after the cool-down closes it', async () => {
+  // Start from a closed breaker: earlier tests' failures may have opened it.
+  await Bun.sleep(1600)
+  await client.chat.completions.create({ model: 'resilient', messages: [{ role: 'user', content: 'x' }] })
+  upstream.reset()
   upstream.scenario = { kind: 'status', status: 500 }
   const first = await client.chat.completions.create({ model: 'resilient', messages: [{ role: 'user', content: 'x' }] })
   expect(viapi(first)).toMatchObject({ provider: 'mock' })
@@ -108,4 +129,23 @@ test('a failing target opens its breaker (skipped), then a probe after the cool-
   expect(viapi(probe)).toMatchObject({ provider: 'openai', model_used: 'gpt-4o' })
   const after = await client.chat.completions.create({ model: 'resilient', messages: [{ role: 'user', content: 'x' }] })
   expect(viapi(after)).toMatchObject({ provider: 'openai' })
+})
+
+test('firm-wide routes apply to every client without its own alias; weights split traffic; firm prices bill', async () => {
+  const q = (query: string, variables: Record<string, unknown> = {}) => ok(gw.url, fx.admin_token, query, variables)
+  await q('mutation { createRoute(input: {alias: "house", target: "mock:mock-1"}) { id } }')
+  const firmWide = await ok<{ routes: { edges: { node: { alias: string } }[] } }>(gw.url, fx.admin_token, '{ routes { edges { node { alias } } } }')
+  expect(firmWide.routes.edges.map((e) => e.node.alias)).toEqual(['house'])
+  const house = await client.chat.completions.create({ model: 'house', messages: [{ role: 'user', content: 'x' }] })
+  expect(viapi(house)).toMatchObject({ provider: 'mock' })
+  // weights [0, 1]: the fallback takes all the traffic, the primary stays as its fallback
+  await q('mutation($c: ID!) { createRoute(input: {clientId: $c, alias: "split", target: "openai:gpt-4o", fallbacks: ["mock:mock-1"], weights: [0, 1]}) { weights } }', { c: fx.client_id })
+  for (let i = 0; i < 3; i++) expect(viapi(await client.chat.completions.create({ model: 'split', messages: [{ role: 'user', content: 'x' }] }))).toMatchObject({ provider: 'mock' })
+  const bad = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { authorization: `Bearer ${fx.admin_token}`, 'content-type': 'application/json' }, body: JSON.stringify({ query: 'mutation($c: ID!) { createRoute(input: {clientId: $c, alias: "w", target: "openai:gpt-4o", weights: [1, 2]}) { id } }', variables: { c: fx.client_id } }) })
+  expect(JSON.stringify(await bad.json())).toContain('"field":"weights"')
+  // the firm's own price for gpt-4o-mini: $1 in, $2 out per million → 12 × 1,000 + 18 × 2,000 = 48,000 nano-dollars
+  await q('mutation { setModelPrice(input: {modelId: "gpt-4o-mini", inputPerMillionUsd: 1, outputPerMillionUsd: 2}) { modelId } }')
+  expect(viapi(await client.chat.completions.create({ model: 'default', messages: [{ role: 'user', content: 'x' }] }))).toMatchObject({ cost_usd: 0.000048 })
+  await q('mutation { deleteModelPrice(modelId: "gpt-4o-mini") }')
+  expect(viapi(await client.chat.completions.create({ model: 'default', messages: [{ role: 'user', content: 'x' }] }))).toMatchObject({ cost_usd: 0.0000126 })
 })

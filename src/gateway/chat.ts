@@ -76,7 +76,9 @@ export function admitTargets(gw: GatewayContext, entry: KeyEntry, model: string,
   if (resolved.length === 0) throw new InvalidRequest(`The model "${model}" is not ${kind === 'chat' ? 'a chat' : 'an embedding'} model.`, 'model', 'model_not_supported')
   const targets = allowedTargets(resolved, model, [entry.ctx.allowedModels, entry.ctx.clientAllowedModels])
   if (targets.length === 0) throw new Forbidden(`This key is not allowed to use the model "${model}".`, 'model_not_allowed')
-  return targets
+  // The firm's own prices, where it set any, price the request (reservation and bill alike).
+  const own = entry.prices
+  return own && own.size > 0 ? targets.map((t) => (own.has(t.modelId) ? { ...t, model: { ...t.model, prices: own.get(t.modelId)! } } : t)) : targets
 }
 
 /** The most the request can bill on any of its targets: every body byte a prompt token, the whole output limit. */

@@ -7,6 +7,7 @@
 import type { KeyContext } from '../tenancy/keys.ts'
 import type { Invalidation } from '../shared/bus.ts'
 import { describeError, log } from '../shared/log.ts'
+import type { TokenPrices } from '../billing/pricing.ts'
 import type { ProviderAdapter, ProviderId } from './providers/types.ts'
 import type { RouteTable } from './resolve.ts'
 
@@ -15,6 +16,8 @@ export interface KeyEntry {
   routes: RouteTable
   /** Adapters built with the firm's own provider keys, used instead of the platform's. */
   adapters?: Partial<Record<ProviderId, ProviderAdapter>>
+  /** The firm's own prices for catalog models, by model id. */
+  prices?: ReadonlyMap<string, TokenPrices>
 }
 
 interface Slot {

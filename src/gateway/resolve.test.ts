@@ -1,6 +1,6 @@
 import { expect, test } from 'bun:test'
 import type { CatalogModel } from '../billing/catalog.ts'
-import { allowedTargets, resolveTargets } from './resolve.ts'
+import { allowedTargets, orderTargets, resolveTargets } from './resolve.ts'
 
 const model = (id: string, provider: string): CatalogModel => ({
   id,
@@ -17,10 +17,11 @@ const catalog = new Map([
   ['gpt-4o-mini', model('gpt-4o-mini', 'openai')],
   ['mock-1', model('mock-1', 'mock')],
 ])
+const plain = (...targets: string[]) => ({ targets, weights: null })
 const routes = new Map([
-  ['default', ['openai:gpt-4o', 'openai:gpt-4o-mini']],
-  ['broken', ['openai:nope', 'mock:mock-1']],
-  ['gpt-4o', ['mock:mock-1']],
+  ['default', plain('openai:gpt-4o', 'openai:gpt-4o-mini')],
+  ['broken', plain('openai:nope', 'mock:mock-1')],
+  ['gpt-4o', plain('mock:mock-1')],
 ])
 
 test.each([
@@ -46,4 +47,20 @@ test.each([
 ])('allowlist: %s', (_n, requested, lists, expected) => {
   const t = resolveTargets(requested, routes, catalog)
   expect(allowedTargets(t, requested, lists).map((x) => `${x.provider}:${x.modelId}`)).toEqual(expected)
+})
+
+test.each([
+  [0.0, ['a', 'b', 'c']],
+  [0.59, ['a', 'b', 'c']],
+  [0.6, ['b', 'a', 'c']],
+  [0.89, ['b', 'a', 'c']],
+  [0.9, ['c', 'a', 'b']],
+  [0.9999, ['c', 'a', 'b']],
+])('weighted 60/30/10, random %p -> %p', (r, expected) => {
+  expect(orderTargets({ targets: ['a', 'b', 'c'], weights: [60, 30, 10] }, () => r)).toEqual(expected)
+})
+
+test('zero weight is never drawn first but stays a fallback; no weights keeps the order', () => {
+  expect(orderTargets({ targets: ['a', 'b'], weights: [0, 5] }, () => 0)).toEqual(['b', 'a'])
+  expect(orderTargets({ targets: ['a', 'b'], weights: null }, () => 0.99)).toEqual(['a', 'b'])
 })

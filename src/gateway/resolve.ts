@@ -10,8 +10,29 @@ export interface Target {
   model: CatalogModel
 }
 
-/** alias -> ordered "provider:model" targets (primary first, then fallbacks). */
-export type RouteTable = ReadonlyMap<string, readonly string[]>
+/** A route: "provider:model" targets (primary first, then fallbacks), optionally weighted. */
+export interface RouteSpec {
+  targets: readonly string[]
+  /** One per target: the first target of a request is drawn by weight, the others follow in order. */
+  weights: readonly number[] | null
+}
+
+export type RouteTable = ReadonlyMap<string, RouteSpec>
+
+/** The target order for one request: by weight when the route has weights, else as written. */
+export function orderTargets(spec: RouteSpec, random: () => number = Math.random): readonly string[] {
+  const w = spec.weights
+  if (!w || w.length !== spec.targets.length) return spec.targets
+  const total = w.reduce((a, b) => a + b, 0)
+  if (total <= 0) return spec.targets
+  let pick = random() * total
+  let first = 0
+  for (; first < w.length - 1; first++) {
+    pick -= w[first]!
+    if (pick < 0) break
+  }
+  return [spec.targets[first]!, ...spec.targets.filter((_, i) => i !== first)]
+}
 
 function targetFor(spec: string, catalog: ReadonlyMap<string, CatalogModel>): Target | null {
   const colon = spec.indexOf(':')
@@ -27,11 +48,11 @@ function targetFor(spec: string, catalog: ReadonlyMap<string, CatalogModel>): Ta
  * A client's alias follows its route; a catalog id (or "provider:id") goes to its provider; anything else
  * resolves to no target. Route targets missing from the catalog are skipped: they cannot be priced.
  */
-export function resolveTargets(requested: string, routes: RouteTable, catalog: ReadonlyMap<string, CatalogModel>): Target[] {
-  const specs = routes.get(requested)
-  if (specs) {
+export function resolveTargets(requested: string, routes: RouteTable, catalog: ReadonlyMap<string, CatalogModel>, random?: () => number): Target[] {
+  const route = routes.get(requested)
+  if (route) {
     const out: Target[] = []
-    for (const s of specs) {
+    for (const s of orderTargets(route, random)) {
       const t = targetFor(s, catalog)
       if (t) out.push(t)
     }

@@ -11,6 +11,8 @@ export interface Route {
   alias: string
   target: string
   fallbacks: string[]
+  /** One per target (primary, then fallbacks) when traffic is split by weight; null for plain fallback order. */
+  weights: number[] | null
   createdAt: Date
 }
 
@@ -21,6 +23,7 @@ interface RouteRow {
   alias: string
   target: string
   fallbacks: string[]
+  weights: number[] | null
   created_at: Date
 }
 
@@ -31,6 +34,7 @@ const toRoute = (r: RouteRow): Route => ({
   alias: r.alias,
   target: r.target,
   fallbacks: r.fallbacks,
+  weights: r.weights,
   createdAt: r.created_at,
 })
 
@@ -43,14 +47,14 @@ export function checkTarget(target: string, param: string): void {
 
 export async function createRoute(
   sql: Sql,
-  input: { firmId: string; clientId: string | null; alias: string; target: string; fallbacks?: string[] },
+  input: { firmId: string; clientId: string | null; alias: string; target: string; fallbacks?: string[]; weights?: number[] | null },
 ): Promise<Route> {
   if (!ALIAS.test(input.alias)) throw new InvalidRequest('alias must be 1-64 letters, digits, ".", "_" or "-"', 'alias')
   checkTarget(input.target, 'target')
   for (const f of input.fallbacks ?? []) checkTarget(f, 'fallbacks')
   const [row] = await sql<RouteRow[]>`
-    insert into routes (id, firm_id, client_id, alias, target, fallbacks)
-    values (${newId('rte')}, ${input.firmId}, ${input.clientId}, ${input.alias}, ${input.target}, ${input.fallbacks ?? []})
+    insert into routes (id, firm_id, client_id, alias, target, fallbacks, weights)
+    values (${newId('rte')}, ${input.firmId}, ${input.clientId}, ${input.alias}, ${input.target}, ${input.fallbacks ?? []}, ${input.weights ?? null})
     returning *`
   return toRoute(row!)
 }
@@ -70,9 +74,12 @@ export async function routesForClient(sql: Sql, firmId: string, clientId: string
   return out
 }
 
-export async function listRoutes(sql: Sql, scope: FirmScope, clientId: string, page: { after: string | null; limit: number }): Promise<Route[]> {
+/** A client's own routes, or with a null client a firm's firm-wide ones. */
+export async function listRoutes(sql: Sql, scope: FirmScope, owner: { clientId: string } | { firmId: string }, page: { after: string | null; limit: number }): Promise<Route[]> {
   const rows = await sql<RouteRow[]>`
-    select * from routes where client_id = ${clientId} ${inFirm(sql, scope)} ${page.after ? sql`and id > ${page.after}` : sql``}
+    select * from routes
+    where ${'clientId' in owner ? sql`client_id = ${owner.clientId}` : sql`client_id is null and firm_id = ${owner.firmId}`}
+      ${inFirm(sql, scope)} ${page.after ? sql`and id > ${page.after}` : sql``}
     order by id limit ${page.limit}`
   return rows.map(toRoute)
 }
