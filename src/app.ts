@@ -11,6 +11,7 @@ import { docsPlugin } from './docs.ts'
 import { graphqlPlugin } from './graphql/index.ts'
 import { handleChat } from './gateway/chat.ts'
 import { handleEmbeddings } from './gateway/embeddings.ts'
+import { handleImages } from './gateway/images.ts'
 import { gatewayPlugin } from './gateway/index.ts'
 import type { GatewayContext } from './gateway/context.ts'
 import type { Database } from './shared/db.ts'
@@ -83,6 +84,22 @@ export function renderError(error: unknown, requestId: string, path: string, hea
  * The proxy's hot routes as Bun.serve routes, ahead of the Elysia app (which still declares them for the OpenAPI
  * document): measured, Elysia's per-request hooks and header merging cost ~12 % of a proxy route's throughput.
  */
+type Handler = (gw: GatewayContext, request: Request, requestId: string, headers: Record<string, string>) => Promise<Response>
+
+function jsonRoute(gw: GatewayContext, path: string, handle: Handler) {
+  return async (request: Request): Promise<Response> => {
+    const requestId = newId('req')
+    const headers: Record<string, string> = { [REQUEST_ID]: requestId }
+    try {
+      const res = await handle(gw, request, requestId, headers)
+      for (const k in headers) res.headers.set(k, headers[k]!)
+      return res
+    } catch (err) {
+      return renderError(err, requestId, path, headers)
+    }
+  }
+}
+
 export function hotRoutes(gw: GatewayContext) {
   const chat = async (request: Request): Promise<Response> => {
     const requestId = newId('req')
@@ -95,16 +112,9 @@ export function hotRoutes(gw: GatewayContext) {
       return renderError(err, requestId, '/v1/proxy/chat/completions', headers)
     }
   }
-  const embeddings = async (request: Request): Promise<Response> => {
-    const requestId = newId('req')
-    const headers: Record<string, string> = { [REQUEST_ID]: requestId }
-    try {
-      const res = await handleEmbeddings(gw, request, requestId, headers)
-      for (const k in headers) res.headers.set(k, headers[k]!)
-      return res
-    } catch (err) {
-      return renderError(err, requestId, '/v1/proxy/embeddings', headers)
-    }
+  return {
+    '/v1/proxy/chat/completions': { POST: chat },
+    '/v1/proxy/embeddings': { POST: jsonRoute(gw, '/v1/proxy/embeddings', handleEmbeddings) },
+    '/v1/proxy/images/generations': { POST: jsonRoute(gw, '/v1/proxy/images/generations', handleImages) },
   }
-  return { '/v1/proxy/chat/completions': { POST: chat }, '/v1/proxy/embeddings': { POST: embeddings } }
 }

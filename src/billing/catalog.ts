@@ -1,7 +1,7 @@
 /** @module Owns the models table: the shipped catalog (catalog.json) synced into it, and the in-memory copy the hot path reads. */
 import type { Pool, Sql } from '../shared/db.ts'
 import { usdToNano } from '../shared/money.ts'
-import type { TokenPrices } from './pricing.ts'
+import type { ImageUnitPrices, TokenPrices } from './pricing.ts'
 import shipped from './catalog.json'
 
 export interface CatalogModel {
@@ -13,6 +13,12 @@ export interface CatalogModel {
   maxOutputTokens: number | null
   zdr: boolean
   prices: TokenPrices
+  /** Image models: per-image prices (nano-dollars) and the size and quality a request without them gets. */
+  image: ImageUnitPrices | null
+}
+
+interface ShippedMedia {
+  image?: { size: string; quality: string; prices: Record<string, string> }
 }
 
 interface ShippedModel {
@@ -23,7 +29,8 @@ interface ShippedModel {
   context_window: number | null
   max_output_tokens: number | null
   zdr: boolean
-  prices: { input: string; cached_input: string | null; output: string; cache_write?: string | null }
+  prices?: { input: string; cached_input: string | null; output: string; cache_write?: string | null }
+  media?: ShippedMedia
 }
 
 /** "2.50" USD per million tokens is 2.5e9 nano-dollars per million tokens. */
@@ -44,10 +51,11 @@ export async function syncCatalog(sql: Pool, models: ShippedModel[] = (shipped a
     context_window: m.context_window,
     max_output_tokens: m.max_output_tokens,
     zdr: m.zdr,
-    input_nano_per_mtok: nanoPerMtok(m.prices.input),
-    cached_input_nano_per_mtok: nanoPerMtok(m.prices.cached_input),
-    output_nano_per_mtok: nanoPerMtok(m.prices.output),
-    cache_write_nano_per_mtok: nanoPerMtok(m.prices.cache_write ?? null),
+    input_nano_per_mtok: nanoPerMtok(m.prices?.input ?? null),
+    cached_input_nano_per_mtok: nanoPerMtok(m.prices?.cached_input ?? null),
+    output_nano_per_mtok: nanoPerMtok(m.prices?.output ?? null),
+    cache_write_nano_per_mtok: nanoPerMtok(m.prices?.cache_write ?? null),
+    media: m.media ? sql.json(m.media as never) : null,
   }))
   if (rows.length === 0) return
   await sql.begin(async (tx) => {
@@ -58,7 +66,8 @@ export async function syncCatalog(sql: Pool, models: ShippedModel[] = (shipped a
       provider = excluded.provider, upstream_model = excluded.upstream_model, kind = excluded.kind,
       context_window = excluded.context_window, max_output_tokens = excluded.max_output_tokens, zdr = excluded.zdr,
       input_nano_per_mtok = excluded.input_nano_per_mtok, cached_input_nano_per_mtok = excluded.cached_input_nano_per_mtok,
-      output_nano_per_mtok = excluded.output_nano_per_mtok, cache_write_nano_per_mtok = excluded.cache_write_nano_per_mtok, updated_at = now()`
+      output_nano_per_mtok = excluded.output_nano_per_mtok, cache_write_nano_per_mtok = excluded.cache_write_nano_per_mtok,
+      media = excluded.media, updated_at = now()`
   })
 }
 
@@ -76,6 +85,13 @@ interface ModelRow {
   cached_input_nano_per_mtok: bigint | null
   output_nano_per_mtok: bigint | null
   cache_write_nano_per_mtok: bigint | null
+  media: ShippedMedia | null
+}
+
+function imagePricing(media: ShippedMedia | null): ImageUnitPrices | null {
+  const i = media?.image
+  if (!i) return null
+  return { size: i.size, quality: i.quality, prices: new Map(Object.entries(i.prices).map(([k, usd]) => [k, usdToNano(usd)])) }
 }
 
 export async function loadCatalog(sql: Sql): Promise<Map<string, CatalogModel>> {
@@ -97,6 +113,7 @@ export async function loadCatalog(sql: Sql): Promise<Map<string, CatalogModel>> 
           outputPerMtok: r.output_nano_per_mtok ?? 0n,
           cacheWritePerMtok: r.cache_write_nano_per_mtok,
         },
+        image: imagePricing(r.media),
       },
     ]),
   )

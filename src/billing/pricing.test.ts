@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test'
 import { usdToNano } from '../shared/money.ts'
-import { applyMarkup, tokenCost, type TokenPrices } from './pricing.ts'
+import { applyMarkup, imageUnitPrice, tokenCost, type ImageUnitPrices, type TokenPrices } from './pricing.ts'
 
 const gpt4oMini: TokenPrices = { inputPerMtok: usdToNano('0.15'), cachedInputPerMtok: usdToNano('0.075'), outputPerMtok: usdToNano('0.60') }
 const gpt4o: TokenPrices = { inputPerMtok: usdToNano('2.50'), cachedInputPerMtok: usdToNano('1.25'), outputPerMtok: usdToNano('10') }
@@ -49,5 +49,28 @@ describe('applyMarkup', () => {
     [42_000n, 1250, { costNano: 42_000n, markupNano: 5_250n, billedNano: 47_250n }],
   ])('%p at %p bps', (cost, bps, expected) => {
     expect(applyMarkup(cost, bps)).toEqual(expected)
+  })
+})
+
+describe('imageUnitPrice', () => {
+  const dalle3: ImageUnitPrices = {
+    size: '1024x1024',
+    quality: 'standard',
+    prices: new Map([
+      ['1024x1024/standard', usdToNano('0.04')],
+      ['1024x1024/hd', usdToNano('0.08')],
+      ['1792x1024/hd', usdToNano('0.12')],
+    ]),
+  }
+  const flat: ImageUnitPrices = { size: '*', quality: '*', prices: new Map([['*', usdToNano('0.07')]]) }
+  test.each([
+    ['dall-e-3 defaults', dalle3, undefined, undefined, 40_000_000n],
+    ['dall-e-3 hd', dalle3, '1024x1024', 'hd', 80_000_000n],
+    ['auto means the default', dalle3, 'auto', 'auto', 40_000_000n],
+    ['wide hd', dalle3, '1792x1024', 'hd', 120_000_000n],
+    ['unknown size', dalle3, '512x512', 'hd', null],
+    ['flat price ignores size', flat, '1024x1024', 'hd', 70_000_000n],
+  ])('%s', (_name, p, size, quality, expected) => {
+    expect(imageUnitPrice(p, size, quality)).toBe(expected)
   })
 })

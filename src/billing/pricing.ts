@@ -50,3 +50,18 @@ export function applyMarkup(costNano: bigint, markupBps: number): Charge {
 export function worstCaseCost(prices: TokenPrices, promptTokens: number, maxOutputTokens: number): bigint {
   return tokenCost(prices, { promptTokens, cachedTokens: 0, completionTokens: maxOutputTokens })
 }
+
+/** Per-image price rules: the request's size and quality, or the model's defaults for missing or "auto" ones. */
+export interface ImageUnitPrices {
+  size: string
+  quality: string
+  /** Nano-dollars per image by "size/quality", "size" or "*". */
+  prices: ReadonlyMap<string, bigint>
+}
+
+/** The price of one image, or null when the model has no such size and quality. */
+export function imageUnitPrice(p: ImageUnitPrices, size: unknown, quality: unknown): bigint | null {
+  const s = typeof size === 'string' && size !== 'auto' ? size : p.size
+  const q = typeof quality === 'string' && quality !== 'auto' ? quality : p.quality
+  return p.prices.get(`${s}/${q}`) ?? p.prices.get(s) ?? p.prices.get('*') ?? null
+}

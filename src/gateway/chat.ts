@@ -69,11 +69,13 @@ export async function handleChat(gw: GatewayContext, request: Request, requestId
 }
 
 /** The targets a key may use for `model`, of the endpoint's kind; 404, 400 or 403 when there are none. */
-export function admitTargets(gw: GatewayContext, entry: KeyEntry, model: string, kind: 'chat' | 'embedding' = 'chat'): Target[] {
+const KIND_NAMES = { chat: 'a chat', embedding: 'an embedding', image: 'an image' } as const
+
+export function admitTargets(gw: GatewayContext, entry: KeyEntry, model: string, kind: 'chat' | 'embedding' | 'image' = 'chat'): Target[] {
   const all = resolveTargets(model, entry.routes, gw.catalog.current)
   if (all.length === 0) throw new ModelNotFound(model)
   const resolved = all.filter((t) => t.model.kind === kind)
-  if (resolved.length === 0) throw new InvalidRequest(`The model "${model}" is not ${kind === 'chat' ? 'a chat' : 'an embedding'} model.`, 'model', 'model_not_supported')
+  if (resolved.length === 0) throw new InvalidRequest(`The model "${model}" is not ${KIND_NAMES[kind]} model.`, 'model', 'model_not_supported')
   const targets = allowedTargets(resolved, model, [entry.ctx.allowedModels, entry.ctx.clientAllowedModels])
   if (targets.length === 0) throw new Forbidden(`This key is not allowed to use the model "${model}".`, 'model_not_allowed')
   // The firm's own prices, where it set any, price the request (reservation and bill alike).

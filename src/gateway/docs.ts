@@ -47,6 +47,33 @@ export const proxyDocs = {
       200: { description: 'The vectors', content: { 'application/json': { example: { object: 'list', data: [{ object: 'embedding', index: 0, embedding: [0.0023, -0.0091] }], model: 'text-embedding-3-small', usage: { prompt_tokens: 5, total_tokens: 5 }, viapi } } } },
     },
   },
+  images: {
+    tags: ['Proxy'],
+    summary: 'Image generation (OpenAI-compatible)',
+    description:
+      'OpenAI’s image request (`model`, `prompt`, `n`, `size`, `quality`, `style`, `response_format`) and response, priced per image by model, size and quality (by token usage where the model reports it), plus the `viapi` block.',
+    security,
+    requestBody: { required: true, content: { 'application/json': { example: { model: 'dall-e-3', prompt: 'A photorealistic sunset over the ocean', n: 1, size: '1024x1024', quality: 'hd' } } } },
+    responses: {
+      200: { description: 'The images', content: { 'application/json': { example: { created: 1714000000, data: [{ url: 'https://…/image.png', revised_prompt: '…' }], viapi: { ...viapi, model_used: 'dall-e-3', cost_usd: 0.08, markup_usd: 0, billed_usd: 0.08 } } } } },
+      400: { description: 'Missing prompt, bad n, or a size/quality the model does not offer' },
+      429: { description: 'Rate limit or quota exceeded' },
+    },
+  },
+  estimate: {
+    tags: ['Proxy'],
+    summary: 'Estimate a request’s cost in cents (informational)',
+    description:
+      'The body a chat, embeddings or image call would take. Priced on the route’s primary target with the firm’s prices and the client’s markup, by the functions that bill; chat input is counted with the o200k tokenizer and output is `max_tokens` or an assumed 500 tokens. Never reserves or bills.',
+    security,
+    requestBody: { required: true, content: { 'application/json': { example: { model: 'dall-e-3', n: 1, size: '1024x1024', quality: 'hd' } } } },
+    responses: {
+      200: {
+        description: 'The estimate',
+        content: { 'application/json': { example: { estimated_cost_cents: 8, provider: 'openai', model: 'dall-e-3', breakdown: { provider_cost_cents: 8, markup_cents: 0 }, assumptions: { images: 1, unit_cost_cents: 8 } } } },
+      },
+    },
+  },
   models: {
     tags: ['Proxy'],
     summary: 'Models and route aliases this key may call',

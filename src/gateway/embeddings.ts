@@ -3,12 +3,12 @@
  * fallbacks, breakers), priced at the model's input price through the same meter, with the viapi block.
  */
 import { applyMarkup, tokenCost } from '../billing/pricing.ts'
-import { BadGateway, GatewayError, GatewayTimeout, InvalidRequest, ServiceUnavailable, UpstreamRejected, type ErrorType } from '../shared/errors.ts'
-import { redact } from '../shared/secrets.ts'
+import { InvalidRequest } from '../shared/errors.ts'
 import { authenticate } from './auth.ts'
 import { readJsonBody } from './body.ts'
-import { adapterOf, admitTargets } from './chat.ts'
+import { admitTargets } from './chat.ts'
 import type { GatewayContext } from './context.ts'
+import { forwardJson } from './forward.ts'
 import { RequestMeter } from './settle.ts'
 
 export async function handleEmbeddings(gw: GatewayContext, request: Request, requestId: string, headers: Record<string, string | number>): Promise<Response> {
@@ -29,47 +29,13 @@ export async function handleEmbeddings(gw: GatewayContext, request: Request, req
   const admission = await gw.guard.admit(entry.ctx, worst, Date.now())
   Object.assign(headers, admission.headers)
   const meter = new RequestMeter(gw.meter, entry.ctx, requestId, model, false, startedAt, (billed) => gw.guard.settle(entry.ctx, admission, billed, Date.now()), 'embeddings')
-  let last: GatewayError | null = null
-  for (const target of targets) {
-    const key = `${target.provider}:${target.modelId}`
-    const adapter = adapterOf(gw, entry, target.provider)
-    if (!adapter?.configured || !adapter.embeddings) {
-      last = new ServiceUnavailable(`The provider "${target.provider}" cannot serve embeddings here.`, 'provider_not_configured')
-      continue
-    }
-    if (!gw.breakers.allow(key)) {
-      last = new ServiceUnavailable(`The upstream ${key} is failing and temporarily skipped.`, 'circuit_open')
-      continue
-    }
-    meter.target = target
-    const timeout = AbortSignal.timeout(gw.config.upstreamTimeoutMs)
-    try {
-      const res = await adapter.embeddings({ body: { ...body, model: target.upstreamModel }, signal: AbortSignal.any([timeout, request.signal]) })
-      const text = await res.text()
-      if (!res.ok) {
-        if (res.status >= 500 || res.status === 429) {
-          gw.breakers.failure(key)
-          last = new BadGateway(`The upstream provider failed (${res.status}).`)
-          continue
-        }
-        const e = (JSON.parse(text || '{}') as { error?: { message?: string; type?: string; code?: string; param?: string } }).error
-        const rejected = new UpstreamRejected(res.status, redact(e?.message ?? `The upstream provider answered ${res.status}.`), (e?.type ?? 'invalid_request_error') as ErrorType, e?.code ?? null, e?.param ?? null)
-        meter.settle({ status: res.status, outcome: 'upstream_rejected', errorCode: rejected.code, usage: null })
-        throw rejected
-      }
-      const parsed = JSON.parse(text) as { data?: unknown; usage?: { prompt_tokens?: number } }
-      if (!Array.isArray(parsed.data)) throw new Error('no data')
-      gw.breakers.success(key)
-      const block = meter.settle({ status: 200, outcome: 'ok', usage: { prompt_tokens: parsed.usage?.prompt_tokens ?? 0, completion_tokens: 0 } })
-      return new Response(`${text.slice(0, text.lastIndexOf('}'))},"viapi":${JSON.stringify(block)}}`, { headers: { 'content-type': 'application/json' } })
-    } catch (err) {
-      if (err instanceof UpstreamRejected) throw err
-      if (request.signal.aborted) break
-      gw.breakers.failure(key)
-      last = timeout.aborted ? new GatewayTimeout() : new BadGateway('The upstream returned an invalid response or could not be reached.', 'upstream_unreachable')
-    }
-  }
-  const error = last ?? new BadGateway('No upstream could serve this request.')
-  meter.settle({ status: error.status, outcome: error.status === 504 ? 'timeout' : 'upstream_error', errorCode: error.code, usage: null })
-  throw error
+  return forwardJson(gw, entry, request, targets, meter, {
+    what: 'embeddings',
+    send: (adapter, target, signal) => adapter.embeddings?.({ body: { ...body, model: target.upstreamModel }, signal }) ?? null,
+    bill(answer) {
+      if (!Array.isArray(answer.data)) throw new Error('no data')
+      const usage = answer.usage as { prompt_tokens?: number } | undefined
+      return { usage: { prompt_tokens: usage?.prompt_tokens ?? 0, completion_tokens: 0 } }
+    },
+  })
 }

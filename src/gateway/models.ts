@@ -23,7 +23,7 @@ export async function listModels(gw: GatewayContext, headers: Headers): Promise<
     data.push({ id: alias, object: 'model', created: 0, owned_by: 'viapi' })
   }
   for (const m of catalog.values()) {
-    if ((m.kind !== 'chat' && m.kind !== 'embedding') || seen.has(m.id)) continue
+    if (seen.has(m.id)) continue
     if (allowedTargets(resolveTargets(m.id, new Map(), catalog), m.id, lists).length === 0) continue
     if (!adapterOf(gw, entry, m.provider)?.configured) continue
     data.push({ id: m.id, object: 'model', created: 0, owned_by: m.provider })

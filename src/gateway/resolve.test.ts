@@ -11,6 +11,7 @@ const model = (id: string, provider: string): CatalogModel => ({
   maxOutputTokens: 100,
   zdr: true,
   prices: { inputPerMtok: 1n, cachedInputPerMtok: null, outputPerMtok: 1n },
+  image: null,
 })
 const catalog = new Map([
   ['gpt-4o', model('gpt-4o', 'openai')],

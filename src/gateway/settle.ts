@@ -23,6 +23,8 @@ export interface Settlement {
   outcome: Outcome
   errorCode?: string | null
   usage: UpstreamUsage | null
+  /** A unit-priced provider cost (images) billed instead of tokens. */
+  costNano?: bigint
   /** Token counts to bill when the upstream sent no usage (counted from what was streamed). */
   estimate?: () => { promptTokens: number; completionTokens: number }
 }
@@ -91,7 +93,9 @@ export class RequestMeter {
     const cachedTokens = s.usage ? count(s.usage.prompt_tokens_details?.cached_tokens) : 0
     const cacheWriteTokens = s.usage ? count(s.usage.prompt_tokens_details?.cache_creation_tokens) : 0
     const charge: Charge =
-      t && (promptTokens > 0 || completionTokens > 0)
+      s.costNano !== undefined
+        ? applyMarkup(s.costNano, this.key.markupBps)
+        : t && (promptTokens > 0 || completionTokens > 0)
         ? applyMarkup(tokenCost(t.model.prices, { promptTokens, cachedTokens, cacheWriteTokens, completionTokens }), this.key.markupBps)
         : { costNano: 0n, markupNano: 0n, billedNano: 0n }
     this.onSettled(charge.billedNano)

@@ -81,6 +81,15 @@ export class MockUpstream {
       const vec = body.encoding_format === 'base64' ? Buffer.from(new Float32Array([0.1, 0.2, 0.3]).buffer).toString('base64') : [0.1, 0.2, 0.3]
       return Response.json({ object: 'list', data: inputs.map((_, index) => ({ object: 'embedding', index, embedding: vec })), model, usage: { prompt_tokens: 8, total_tokens: 8 } })
     }
+    if (new URL(req.url).pathname.endsWith('/images/generations')) {
+      if (s.kind === 'status') return Response.json({ error: { message: s.message ?? `mock failure ${s.status}`, type: 'invalid_request_error', code: s.code ?? null, param: null } }, { status: s.status })
+      if (s.kind === 'garbage') return new Response('<html>oops', { headers: { 'content-type': 'application/json' } })
+      const n = typeof body.n === 'number' ? body.n : 1
+      const data = Array.from({ length: n }, (_, i) => ({ url: `https://images.example.test/${i}.png`, revised_prompt: String(body.prompt) }))
+      // gpt-image-1 reports token usage (and bills by it); the DALL·E models report none.
+      const usage = model === 'gpt-image-1' ? { input_tokens: 20, output_tokens: 4160, total_tokens: 4180, input_tokens_details: { text_tokens: 20, image_tokens: 0 } } : undefined
+      return Response.json({ created: 1714000000, data, ...(usage ? { usage } : {}) })
+    }
     const stream = body.stream === true
     const includeUsage = (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true
     if (s.kind === 'status') {

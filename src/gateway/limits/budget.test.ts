@@ -29,6 +29,16 @@ describe('money guardrails', () => {
     expect(reserve([c], 1n, 1)).toEqual({ refused: c })
   })
 
+  test('a known cost must be covered whole: refused when less is left, never clamped', () => {
+    const c = cap(1000n)
+    expect(reserve([c], 1001n, 1, true)).toEqual({ refused: c })
+    expect(c.budget.reserved).toBe(0n)
+    const r = reserve([c], 600n, 1, true) as Reservation
+    expect(r.amount).toBe(600n)
+    expect(reserve([c], 500n, 1, true)).toEqual({ refused: c })
+    expect((reserve([c], 400n, 1, true) as Reservation).amount).toBe(400n)
+  })
+
   test('a soft check never refuses but still tracks', () => {
     const c = cap(100n, 500n, 'soft')
     const r = reserve([c], 50n, 1) as Reservation

@@ -48,13 +48,16 @@ export interface Reservation {
   checks: MoneyCheck[]
 }
 
-/** Refused by the first hard check with nothing left; else reserves min(worst case, least allowance) on every check. */
-export function reserve(checks: MoneyCheck[], worstCase: bigint, share: number): Reservation | { refused: MoneyCheck } {
+/**
+ * Refused by the first hard check with nothing left (or, when the cost is known up front — images, video — with less
+ * left than it); else reserves min(worst case, least allowance) on every check.
+ */
+export function reserve(checks: MoneyCheck[], worstCase: bigint, share: number, mustCover = false): Reservation | { refused: MoneyCheck } {
   let amount = worstCase
   for (const c of checks) {
     if (c.enforcement !== 'hard') continue
     const left = allowance(c, share)
-    if (left <= 0n) return { refused: c }
+    if (left <= 0n || (mustCover && left < worstCase)) return { refused: c }
     if (left < amount) amount = left
   }
   for (const c of checks) c.budget.reserved += amount

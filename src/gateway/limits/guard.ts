@@ -32,8 +32,12 @@ export class RateLimited extends GatewayError {
 }
 
 export class QuotaExceeded extends GatewayError {
-  constructor(check: MoneyCheck, headers: Record<string, string>) {
-    const what = check.budget.kind === 'credit' ? `The ${check.name} is used up; add credits to continue.` : `The ${check.name} of $${nanoToUsd(check.limit).toFixed(2)} is reached for this month.`
+  constructor(check: MoneyCheck, headers: Record<string, string>, costNano: bigint | null = null) {
+    const cost = costNano === null ? '' : ` cannot cover this request ($${nanoToUsd(costNano)})`
+    const what =
+      check.budget.kind === 'credit'
+        ? `The ${check.name}${cost || ' is used up'}; add credits to continue.`
+        : `The ${check.name} of $${nanoToUsd(check.limit).toFixed(2)}${cost ? `${cost} this month` : ' is reached for this month'}.`
     // No Retry-After: waiting does not help. x-should-retry stops the OpenAI SDKs from retrying it.
     super(429, 'insufficient_quota', 'insufficient_quota', what, null, { ...headers, 'x-should-retry': 'false' })
   }
@@ -65,18 +69,19 @@ export class Guardrails {
   }
 
   /** Admits or throws RateLimited / QuotaExceeded. `worstCase` is the most the request can bill, nano-dollars. */
-  async admit(ctx: KeyContext, worstCase: bigint, now: number): Promise<Admission> {
+  /** `mustCover`: the cost is known up front (images, video), so what is left must cover all of it. */
+  async admit(ctx: KeyContext, worstCase: bigint, now: number, mustCover = false): Promise<Admission> {
     const month = this.months.at(ctx.timezone, now)
     const checks = this.checks(ctx, month)
     if (checks.some((c) => c.budget.seed < 0n)) await this.load(ctx, month)
     const specs = rateSpecs(ctx)
     const decision = await this.rates.admit(specs, now)
     if (!decision.ok) throw new RateLimited(decision)
-    const r = reserve(checks, worstCase, this.opts.mode.share())
+    const r = reserve(checks, worstCase, this.opts.mode.share(), mustCover)
     if ('refused' in r) {
       // Refused for money: the request should not also use up rate tokens.
       this.rates.refund(specs)
-      throw new QuotaExceeded(r.refused, decision.headers)
+      throw new QuotaExceeded(r.refused, decision.headers, mustCover ? worstCase : null)
     }
     for (const c of checks) c.budget.touchedAt = now
     return { headers: decision.headers, reservation: r, month }

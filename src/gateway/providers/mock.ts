@@ -2,7 +2,7 @@
  * @module A deterministic in-process provider for the demo and tests: no network, answers derived from the
  * prompt, streams in OpenAI's exact SSE framing, and reports usage like OpenAI does.
  */
-import type { ChatDispatch, ProviderAdapter } from './types.ts'
+import type { ChatDispatch, EmbedDispatch, ProviderAdapter } from './types.ts'
 
 interface MockMessage {
   role?: unknown
@@ -42,11 +42,22 @@ function pieces(text: string): string[] {
   return text.match(/\s*\S+/g) ?? []
 }
 
+/** A 1×1 transparent PNG. */
+const PIXEL_PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII='
+
 export function mockAdapter(): ProviderAdapter {
   return {
     id: 'mock',
     configured: true,
     capabilities: { chat: true, streaming: true },
+    async images(call: EmbedDispatch): Promise<Response> {
+      if (call.signal.aborted) throw call.signal.reason
+      const n = typeof call.body.n === 'number' ? call.body.n : 1
+      const id = Date.now().toString(36)
+      const asB64 = call.body.response_format === 'b64_json'
+      const data = Array.from({ length: n }, (_, i) => (asB64 ? { b64_json: PIXEL_PNG } : { url: `https://images.mock.invalid/${id}-${i}.png` }))
+      return Response.json({ created: Math.floor(Date.now() / 1000), data })
+    },
     async chat(call: ChatDispatch): Promise<Response> {
       if (call.signal.aborted) throw call.signal.reason
       const model = String(call.body.model)

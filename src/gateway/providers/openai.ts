@@ -23,6 +23,8 @@ export function openAiCompatible(id: ProviderId, creds: Credentials): ProviderAd
       }),
     embeddings: (call: EmbedDispatch) =>
       fetch(`${creds.baseUrl}/embeddings`, { method: 'POST', headers, body: JSON.stringify(call.body), signal: call.signal, redirect: 'manual' }),
+    images: (call: EmbedDispatch) =>
+      fetch(`${creds.baseUrl}/images/generations`, { method: 'POST', headers, body: JSON.stringify(call.body), signal: call.signal, redirect: 'manual' }),
   }
 }
 

@@ -26,7 +26,7 @@ export interface ChatDispatch {
   maxOutputTokens: number | null
 }
 
-/** One embeddings request, in OpenAI's shape (`model` set to the upstream model id). */
+/** One embeddings or image request, in OpenAI's shape (`model` set to the upstream model id). */
 export interface EmbedDispatch {
   body: Record<string, unknown>
   signal: AbortSignal
@@ -39,6 +39,8 @@ export interface ProviderAdapter {
   readonly capabilities: { readonly chat: boolean; readonly streaming: boolean }
   /** OpenAI-shaped embeddings (`{object: "list", data, model, usage}`), where the provider has them. */
   embeddings?(call: EmbedDispatch): Promise<Response>
+  /** OpenAI-shaped image generation (`{created, data: [{url | b64_json}], usage?}`), where the provider has it. */
+  images?(call: EmbedDispatch): Promise<Response>
   /**
    * Sends the request and resolves once upstream headers arrive, with an OpenAI-shaped response: a JSON
    * chat.completion, an SSE stream of chat.completion.chunk events (ending with a usage chunk and [DONE]), or an
