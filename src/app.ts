@@ -1,6 +1,7 @@
 /** @module The composition root: the one place that assembles the HTTP app from its feature plugins. */
 import { Elysia } from 'elysia'
-import type { JwtConfig } from './admin/auth.ts'
+import { scopeOf, Unauthenticated } from './admin/actor.ts'
+import { authenticateAdmin, type JwtConfig } from './admin/auth.ts'
 import type { AdminDeps } from './admin/context.ts'
 import { adminRestPlugin } from './admin/http.ts'
 import { billingPlugin } from './billing/index.ts'
@@ -54,7 +55,13 @@ export function createApp({ gw, db, admin, jwt }: AppDeps) {
       }
     })
     .use(docsPlugin())
-    .use(gatewayPlugin(gw))
+    .use(
+      gatewayPlugin(gw, async (request) => {
+        const actor = await authenticateAdmin(db.sql, jwt, request.headers)
+        if (!actor) throw new Unauthenticated()
+        return scopeOf(actor) ?? undefined
+      }),
+    )
     .use(adminRestPlugin(admin, gw.keys, jwt))
     .use(billingPlugin(admin))
     .use(oauthPlugin({ sql: db.sql, issuer, jwt, env: gw.config.env }))

@@ -3,6 +3,8 @@ import { join, resolve } from 'node:path'
 import { jwtConfig } from './admin/auth.ts'
 import type { AdminDeps } from './admin/context.ts'
 import { createApp, hotRoutes } from './app.ts'
+import { createVideoProviders } from './gateway/providers/video.ts'
+import { VideoWorker } from './gateway/video-worker.ts'
 import { loadCatalog, syncCatalog } from './billing/catalog.ts'
 import { AlertDelivery } from './billing/delivery.ts'
 import { checkLedger } from './billing/ledger.ts'
@@ -84,6 +86,8 @@ export async function serve(config: Config): Promise<Running> {
     keys,
     catalog: { current: await loadCatalog(sql) },
     providers: createProviders(config.env),
+    video: createVideoProviders(config.env),
+    sql,
     meter,
     inflight: new Inflight(config.streamIdleTimeoutMs),
     guard,
@@ -112,6 +116,8 @@ export async function serve(config: Config): Promise<Running> {
     allowPrivateUrls: config.allowPrivateUrls,
     secretKeys: config.secretKeys,
   }
+  const videoWorker = new VideoWorker(gw, (job, amount) => guard.refund(job, amount, sync ? sync.adjustBudget : null))
+  videoWorker.start()
   const delivery = new AlertDelivery({ sql, retryBaseMs: config.webhookRetryBaseMs, allowPrivateUrls: config.allowPrivateUrls })
   delivery.start()
   const ledgerTimer = setInterval(() => void checkLedger(sql), 600_000)
@@ -141,6 +147,7 @@ export async function serve(config: Config): Promise<Running> {
       reloader.stop()
       delivery.stop()
       void server.stop(false)
+      await videoWorker.stop()
       if (!(await gw.inflight.drain(config.shutdownGraceMs))) {
         gw.inflight.abortAll()
         await gw.inflight.drain(2_000)

@@ -15,10 +15,19 @@ export interface CatalogModel {
   prices: TokenPrices
   /** Image models: per-image prices (nano-dollars) and the size and quality a request without them gets. */
   image: ImageUnitPrices | null
+  /** Video models: nano-dollars per second and the durations the provider accepts. */
+  video: VideoPricing | null
+}
+
+export interface VideoPricing {
+  perSecondNano: bigint
+  durations: number[]
+  defaultSeconds: number
 }
 
 interface ShippedMedia {
   image?: { size: string; quality: string; prices: Record<string, string> }
+  video?: { per_second: string; durations: number[]; default_seconds: number }
 }
 
 interface ShippedModel {
@@ -114,6 +123,7 @@ export async function loadCatalog(sql: Sql): Promise<Map<string, CatalogModel>> 
           cacheWritePerMtok: r.cache_write_nano_per_mtok,
         },
         image: imagePricing(r.media),
+        video: r.media?.video ? { perSecondNano: usdToNano(r.media.video.per_second), durations: r.media.video.durations, defaultSeconds: r.media.video.default_seconds } : null,
       },
     ]),
   )

@@ -139,6 +139,13 @@ export async function insertUsage(sql: Pool, rows: (UsageRowInsert & { prepaid?:
   })
 }
 
+/** Writes rows inside the caller's transaction (no prepaid debit: the caller books it); returns the ids new here. */
+export async function insertUsageIn(tx: Sql, rows: UsageRowInsert[]): Promise<string[]> {
+  if (rows.length === 0) return []
+  const out = await tx.unsafe<{ id: string }[]>(`${INSERT} returning id`, columnArrays(rows) as never, { prepare: true })
+  return out.map((r) => r.id)
+}
+
 /** A time window [from, to) in absolute instants. */
 export interface Window {
   from: Date

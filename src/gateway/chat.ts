@@ -69,9 +69,9 @@ export async function handleChat(gw: GatewayContext, request: Request, requestId
 }
 
 /** The targets a key may use for `model`, of the endpoint's kind; 404, 400 or 403 when there are none. */
-const KIND_NAMES = { chat: 'a chat', embedding: 'an embedding', image: 'an image' } as const
+const KIND_NAMES = { chat: 'a chat', embedding: 'an embedding', image: 'an image', video: 'a video' } as const
 
-export function admitTargets(gw: GatewayContext, entry: KeyEntry, model: string, kind: 'chat' | 'embedding' | 'image' = 'chat'): Target[] {
+export function admitTargets(gw: GatewayContext, entry: KeyEntry, model: string, kind: 'chat' | 'embedding' | 'image' | 'video' = 'chat'): Target[] {
   const all = resolveTargets(model, entry.routes, gw.catalog.current)
   if (all.length === 0) throw new ModelNotFound(model)
   const resolved = all.filter((t) => t.model.kind === kind)

@@ -60,6 +60,32 @@ export const proxyDocs = {
       429: { description: 'Rate limit or quota exceeded' },
     },
   },
+  videoSubmit: {
+    tags: ['Video'],
+    summary: 'Submit an async video generation job',
+    description:
+      'Holds the most the job can cost (its duration at the priciest target of its route, with markup) and answers 202 at once; a client that cannot cover the hold gets 429 `insufficient_quota`. The worker submits it to the provider, polls, and reconciles the hold to the bill on completion (released in full on failure or timeout).',
+    security,
+    requestBody: { required: true, content: { 'application/json': { example: { model: 'runway-gen3-alpha', prompt: 'A cinematic drone shot over a city at dusk', duration_seconds: 5, image: null, ratio: null } } } },
+    responses: {
+      202: { description: 'Queued', content: { 'application/json': { example: { viapi_job_id: 'vid_01JX…', object: 'video.job', status: 'queued', model: 'runway-gen3-alpha', duration_seconds: 5, viapi: { provider: 'runway', model_used: 'gen3a_turbo', estimated_cost_usd: 0.25, reserved_usd: 0.25 } } } } },
+      400: { description: 'Missing model or prompt, or a duration the model does not offer' },
+      429: { description: 'Rate limit, or the hold cannot be covered' },
+    },
+  },
+  videoGet: {
+    tags: ['Video'],
+    summary: 'A video job: status, result URL, and its bill once final',
+    description: 'Visible to the client that submitted it (its `vi_live_` key) and to its firm’s admins; anyone else gets 404.',
+    security,
+    responses: {
+      200: {
+        description: 'The job',
+        content: { 'application/json': { example: { viapi_job_id: 'vid_01JX…', object: 'video.job', status: 'completed', result_url: 'https://…/video.mp4', viapi: { estimated_cost_usd: 0.25, reserved_usd: 0, cost_usd: 0.25, markup_usd: 0, billed_usd: 0.25 } } } },
+      },
+      404: { description: 'No such job for this caller' },
+    },
+  },
   estimate: {
     tags: ['Proxy'],
     summary: 'Estimate a request’s cost in cents (informational)',

@@ -1,5 +1,5 @@
 /**
- * @module POST /v1/estimate: what a chat, embeddings or image request would cost this key's client, priced by the
+ * @module POST /v1/estimate: what a chat, embeddings, image or video request would cost this key's client, priced by the
  * same functions the meter bills with (its route's primary target, the firm's prices, the client's markup).
  * Informational: it neither reserves nor bills nor uses a rate token.
  */
@@ -13,6 +13,7 @@ import { admitTargets } from './chat.ts'
 import type { GatewayContext } from './context.ts'
 import { parseImageRequest, pricedImageTargets } from './images.ts'
 import { resolveTargets } from './resolve.ts'
+import { parseVideoRequest, videoPlan } from './video.ts'
 
 /** Output assumed for a chat request that sets no max_tokens. */
 export const DEFAULT_OUTPUT_TOKENS = 500
@@ -55,12 +56,17 @@ export async function handleEstimate(gw: GatewayContext, request: Request): Prom
   if (typeof body.model !== 'string' || body.model === '') throw new InvalidRequest('you must provide a model parameter', 'model', 'missing_required_parameter')
   const model = body.model
   const kind = resolveTargets(model, entry.routes, gw.catalog.current)[0]?.model.kind
-  if (kind !== 'chat' && kind !== 'embedding' && kind !== 'image') throw new ModelNotFound(model)
+  if (kind !== 'chat' && kind !== 'embedding' && kind !== 'image' && kind !== 'video') throw new ModelNotFound(model)
   const targets = admitTargets(gw, entry, model, kind)
   let target = targets[0]!
   let costNano: bigint
   let assumptions: Record<string, number | string>
-  if (kind === 'image') {
+  if (kind === 'video') {
+    const plan = videoPlan(targets, parseVideoRequest(body, false))
+    target = plan.targets[0]!
+    costNano = BigInt(plan.seconds) * target.model.video!.perSecondNano
+    assumptions = { duration_seconds: plan.seconds }
+  } else if (kind === 'image') {
     const req = parseImageRequest(body, bytes, false)
     const first = pricedImageTargets(targets, req)[0]!
     target = first.target

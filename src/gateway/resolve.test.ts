@@ -12,6 +12,7 @@ const model = (id: string, provider: string): CatalogModel => ({
   zdr: true,
   prices: { inputPerMtok: 1n, cachedInputPerMtok: null, outputPerMtok: 1n },
   image: null,
+  video: null,
 })
 const catalog = new Map([
   ['gpt-4o', model('gpt-4o', 'openai')],

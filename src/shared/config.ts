@@ -37,6 +37,10 @@ export interface Config {
   /** Consecutive failures that open a target's circuit breaker, and how long it stays open, ms. */
   breakerThreshold: number
   breakerCoolDownMs: number
+  /** How often the video worker looks for due jobs, and the first poll interval of a job (backing off from there). */
+  videoPollMs: number
+  /** A video job not finished this long after submission fails and is released. */
+  videoTimeoutMs: number
   /** VIAPI_SECRET_KEY (seals firm-owned provider keys), then VIAPI_SECRET_KEY_PREVIOUS during a rotation. */
   secretKeys: SealingKey[]
   /** reusePort worker processes `viapi serve` runs (1: serve in this process). */
@@ -111,6 +115,8 @@ function readConfig(env: Record<string, string | undefined>): Config {
     retryMaxWaitMs: int(env, 'VIAPI_RETRY_MAX_WAIT_MS', 10_000, 0, 600_000),
     breakerThreshold: int(env, 'VIAPI_BREAKER_THRESHOLD', 5, 1, 1000),
     breakerCoolDownMs: int(env, 'VIAPI_BREAKER_COOLDOWN_MS', 30_000, 100, 3_600_000),
+    videoPollMs: int(env, 'VIAPI_VIDEO_POLL_MS', 5000, 10, 600_000),
+    videoTimeoutMs: int(env, 'VIAPI_VIDEO_TIMEOUT_MS', 1_800_000, 100, 86_400_000),
     secretKeys: [
       ...(env.VIAPI_SECRET_KEY ? [parseSecretKey(env.VIAPI_SECRET_KEY)] : []),
       ...(env.VIAPI_SECRET_KEY_PREVIOUS ? [parseSecretKey(env.VIAPI_SECRET_KEY_PREVIOUS, 'VIAPI_SECRET_KEY_PREVIOUS')] : []),

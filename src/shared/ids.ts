@@ -2,7 +2,7 @@
 
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'
 
-export type IdPrefix = 'firm' | 'usr' | 'cli' | 'key' | 'rte' | 'req' | 'pat' | 'evt' | 'job' | 'aud' | 'led'
+export type IdPrefix = 'firm' | 'usr' | 'cli' | 'key' | 'rte' | 'req' | 'pat' | 'evt' | 'job' | 'aud' | 'led' | 'vid'
 
 /** A ULID (48-bit ms timestamp + 80 random bits). */
 export function ulid(now: number = Date.now()): string {

@@ -5,6 +5,7 @@
  */
 import { recordAlert, type AlertInput } from '../../billing/alerts.ts'
 import { getCreditAccount } from '../../billing/credits.ts'
+import { openHolds } from '../../billing/jobs.ts'
 import { spendSince } from '../../billing/usage.ts'
 import type { Pool } from '../../shared/db.ts'
 import { GatewayError, ServiceUnavailable } from '../../shared/errors.ts'
@@ -134,10 +135,13 @@ export class Guardrails {
     let p = this.loading.get(id)
     if (!p) {
       p = (async () => {
-        const [spend, credit] = await Promise.all([
-          spendSince(this.opts.sql, { keyId: ctx.keyId, clientId: ctx.clientId, from: new Date(month.startsAt) }),
+        const since = { keyId: ctx.keyId, clientId: ctx.clientId, from: new Date(month.startsAt) }
+        const [used, held, credit] = await Promise.all([
+          spendSince(this.opts.sql, since),
+          openHolds(this.opts.sql, since),
           ctx.billingMode === 'prepaid' ? getCreditAccount(this.opts.sql, ctx.clientId) : null,
         ])
+        const spend = { key: used.key + held.key, client: used.client + held.client }
         const seed = (bid: string, v: bigint) => {
           const b = this.budgets.get(bid)
           if (b && b.seed < 0n) {
@@ -170,6 +174,22 @@ export class Guardrails {
       const b = this.budgets.get(id)
       if (b && b.seed >= 0n) b.global += deltaNano
     }
+  }
+
+  /**
+   * A held job settled for less than its hold (video): the difference goes back to the key's and client's spend in
+   * the job's month and, for prepaid, to the credit balance — in Redis when shared (where counters exist), else here.
+   */
+  refund(j: { keyId: string; clientId: string; period: string; prepaid: boolean }, amountNano: bigint, shared: ((budgetId: string, delta: bigint) => void) | null): void {
+    if (amountNano <= 0n) return
+    for (const id of [`sp:k:${j.keyId}:${j.period}`, `sp:c:${j.clientId}:${j.period}`]) {
+      if (shared) shared(id, -amountNano)
+      else {
+        const b = this.budgets.get(id)
+        if (b && b.seed >= 0n) b.global -= amountNano
+      }
+    }
+    if (j.prepaid) this.creditChanged(j.clientId, amountNano, shared)
   }
 
   /** Drops cached budgets of a client (e.g. credit added elsewhere); they reload on next use. */

@@ -56,7 +56,7 @@ export interface Credentials {
 }
 
 /** `<ID>_API_KEY` and `<ID>_BASE_URL`, the id upper-cased with dashes as underscores; the base URL defaults. */
-export function credentialsFor(id: ProviderId, env: Record<string, string | undefined>, defaultBaseUrl: string): Credentials {
+export function credentialsFor(id: string, env: Record<string, string | undefined>, defaultBaseUrl: string): Credentials {
   const name = id.toUpperCase().replace(/-/g, '_')
   return { apiKey: env[`${name}_API_KEY`] || undefined, baseUrl: (env[`${name}_BASE_URL`] || defaultBaseUrl).replace(/\/+$/, '') }
 }
