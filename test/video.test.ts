@@ -72,6 +72,7 @@ beforeAll(async () => {
     VIAPI_VIDEO_POLL_MS: '30',
     VIAPI_VIDEO_TIMEOUT_MS: '4000',
     VIAPI_USAGE_FLUSH_MS: '50',
+    VIAPI_ALLOW_PRIVATE_URLS: 'true',
   }
   gw = await startGateway(env)
 })
@@ -209,6 +210,24 @@ describe('video jobs', () => {
     expect(e).toMatchObject({ estimated_cost_cents: 50, provider: 'runway', assumptions: { duration_seconds: 10 } })
     const job = await submit({ model: 'runway-gen3-alpha', prompt: 'x', duration_seconds: 10 })
     expect(Number((await final(job.body.viapi_job_id)).viapi.billed_usd) * 100).toBe(e.estimated_cost_cents)
+  })
+})
+
+describe('firm webhook', () => {
+  test('a finished job is announced to the firm’s webhook', async () => {
+    const received: { type: string; data: Record<string, unknown> }[] = []
+    const receiver = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: async (req) => (received.push((await req.json()) as (typeof received)[number]), new Response('ok')) })
+    try {
+      await ok(gw.url, fx.admin_token, 'mutation($u: String) { setFirmWebhook(input: {url: $u}) { secret } }', { u: `http://127.0.0.1:${receiver.port}/hook` })
+      video.reset()
+      const job = await submit({ model: 'runway-gen3-alpha', prompt: 'x', duration_seconds: 5 })
+      await final(job.body.viapi_job_id)
+      const event = await until(() => received.find((e) => e.data.viapi_job_id === job.body.viapi_job_id), 10_000, 'webhook')
+      expect(event).toMatchObject({ type: 'video_job.completed', data: { status: 'completed', model: 'runway-gen3-alpha', billed_usd: 0.25, result_url: expect.stringContaining('https://cdn.example.test/') } })
+    } finally {
+      await ok(gw.url, fx.admin_token, 'mutation { setFirmWebhook(input: {url: null}) { secret } }').catch(() => null)
+      await receiver.stop(true)
+    }
   })
 })
 

@@ -6,7 +6,7 @@ import type { Pool, Sql } from '../shared/db.ts'
 import { inFirm, type FirmScope } from '../tenancy/scope.ts'
 import { newId } from '../shared/ids.ts'
 
-export type AlertType = 'spending_limit.threshold_crossed' | 'key.cap_reached' | 'credits.low_balance' | 'auto_reload.succeeded' | 'auto_reload.failed' | 'payment.failed'
+export type AlertType = 'spending_limit.threshold_crossed' | 'key.cap_reached' | 'credits.low_balance' | 'auto_reload.succeeded' | 'auto_reload.failed' | 'payment.failed' | 'video_job.completed' | 'video_job.failed'
 
 export interface AlertInput {
   firmId: string

@@ -4,6 +4,8 @@
  */
 import type { Pool, Sql } from '../shared/db.ts'
 import { newId } from '../shared/ids.ts'
+import { nanoToUsd } from '../shared/money.ts'
+import { recordAlert } from './alerts.ts'
 import { appendEntry } from './ledger.ts'
 import { insertUsageIn } from './usage.ts'
 
@@ -181,7 +183,7 @@ export interface JobOutcome {
 
 /**
  * Final state, once: marks the job settled, writes its usage event (dated at submission, so it counts in the month
- * the hold did) and, for prepaid, releases the hold and debits the bill. Returns null when it was already settled.
+ * the hold did) and the firm's video_job alert and, for prepaid, releases the hold and debits the bill. Returns null when it was already settled.
  */
 export async function settleJob(sql: Pool, job: VideoJob, o: JobOutcome): Promise<VideoJob | null> {
   return sql.begin(async (tx) => {
@@ -218,6 +220,15 @@ export async function settleJob(sql: Pool, job: VideoJob, o: JobOutcome): Promis
         attempt: 0,
       },
     ])
+    // The firm's webhook hears of every finished job (delivered, signed and retried like the other alerts).
+    await recordAlert(tx, {
+      firmId: job.firmId,
+      clientId: job.clientId,
+      keyId: job.keyId,
+      type: o.status === 'completed' ? 'video_job.completed' : 'video_job.failed',
+      period: job.id,
+      data: { viapi_job_id: job.id, status: o.status, model: job.modelRequested, result_url: o.resultUrl ?? null, error_code: o.errorCode ?? null, billed_usd: nanoToUsd(o.billedNano) },
+    })
     if (job.prepaid) {
       if (job.reservedNano > 0n) await appendEntry(tx, { clientId: job.clientId, firmId: job.firmId, kind: 'release', amountNano: job.reservedNano, reason: `video job ${job.id}`, actor: 'meter' })
       if (o.billedNano > 0n) await appendEntry(tx, { clientId: job.clientId, firmId: job.firmId, kind: 'usage', amountNano: -o.billedNano, reason: `video job ${job.id}`, actor: 'meter' })
