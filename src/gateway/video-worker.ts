@@ -42,7 +42,8 @@ export class VideoWorker {
     const poll = this.gw.config.videoPollMs
     let jobs: VideoJob[]
     try {
-      jobs = await claimDueJobs(this.gw.sql, BATCH, Math.max(60_000, poll * 10))
+      // The lease outlives the longest provider call, so no other replica takes a job that is still being worked.
+      jobs = await claimDueJobs(this.gw.sql, BATCH, Math.max(poll * 10, this.gw.config.upstreamTimeoutMs * 2 + 10_000))
     } catch (err) {
       log.warn('video jobs not claimed', { error: describeError(err) })
       return
