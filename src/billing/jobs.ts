@@ -104,23 +104,10 @@ const toJob = (r: Row): VideoJob => ({
   settledAt: r.settled_at,
 })
 
-export interface NewJob {
-  firmId: string
-  clientId: string
-  keyId: string
-  modelRequested: string
-  modelId: string
-  provider: string
-  upstreamModel: string
-  request: Record<string, unknown>
-  durationSeconds: number
-  markupBps: number
-  perSecondNano: bigint
-  reservedNano: bigint
-  prepaid: boolean
-  period: string
-  deadlineAt: Date
-}
+export type NewJob = Pick<
+  VideoJob,
+  'firmId' | 'clientId' | 'keyId' | 'modelRequested' | 'modelId' | 'provider' | 'upstreamModel' | 'request' | 'durationSeconds' | 'markupBps' | 'perSecondNano' | 'reservedNano' | 'prepaid' | 'period' | 'deadlineAt'
+>
 
 /** Records a job and, for a prepaid client, holds its reservation on the credit balance — one transaction. */
 export async function createJob(sql: Pool, j: NewJob): Promise<VideoJob> {
