@@ -201,6 +201,13 @@ describe('estimates', () => {
     expect(Math.round(Number(viapi(r).billed_usd) * 1e9)).toBe(Math.round((fixed.body.estimated_cost_cents as number) * 1e7))
   })
 
+  test('a huge prompt is counted approximately rather than holding the event loop, and says so', async () => {
+    const text = 'word '.repeat(100_000)
+    const e = await estimate({ model: 'default', messages: [{ role: 'user', content: text }], max_tokens: 1 })
+    // 500,000 characters ÷ 4, plus framing for one message
+    expect(e.body.assumptions).toEqual({ prompt_tokens: 125_007, output_tokens: 1, output_tokens_from: 'max_tokens', prompt_tokens_from: 'approximate' })
+  })
+
   test('informational only: no usage event, no rate token; bad input and bad keys get OpenAI-shaped errors', async () => {
     const c = await ok<{ createClient: { id: string } }>(gw.url, fx.admin_token, 'mutation { createClient(input: {name: "Browse", slug: "browse"}) { id } }')
     const k = await ok<{ mintGuardrailedKey: { secret: string } }>(gw.url, fx.admin_token, 'mutation($c: ID!) { mintGuardrailedKey(input: {clientId: $c, rpm: 1}) { secret } }', { c: c.createClient.id })

@@ -35,19 +35,26 @@ function textOf(content: unknown): string {
   return content.map((p) => (p && typeof p === 'object' && typeof (p as { text?: unknown }).text === 'string' ? (p as { text: string }).text : '')).join('')
 }
 
-/** Prompt tokens as OpenAI counts a chat (o200k_base, with its per-message framing). */
-export function chatPromptTokens(messages: unknown[]): number {
+/** Past this much text, tokenizing would hold the event loop for tens of milliseconds: count ~4 characters a token. */
+export const EXACT_COUNT_MAX_CHARS = 200_000
+
+/** Prompt tokens as OpenAI counts a chat (o200k_base, with its per-message framing); approximate for huge prompts. */
+export function chatPromptTokens(messages: unknown[]): { tokens: number; exact: boolean } {
   const chat = messages.map((m) => {
     const o = (m ?? {}) as { role?: unknown; content?: unknown; name?: unknown }
     const role = (o.role === 'developer' ? 'system' : o.role === 'tool' ? 'assistant' : typeof o.role === 'string' ? o.role : 'user') as ChatRole
     return { role, content: textOf(o.content), ...(typeof o.name === 'string' ? { name: o.name } : {}) }
   })
-  return encodeChat(chat, 'gpt-4o').length
+  const chars = chat.reduce((n, m) => n + m.content.length, 0)
+  if (chars > EXACT_COUNT_MAX_CHARS) return { tokens: Math.ceil(chars / 4) + 4 * chat.length + 3, exact: false }
+  return { tokens: encodeChat(chat, 'gpt-4o').length, exact: true }
 }
 
 function inputTokens(input: unknown): number {
   const items = Array.isArray(input) ? input : [input]
-  return items.reduce<number>((sum, x) => sum + (typeof x === 'string' ? encode(x).length : Array.isArray(x) ? x.length : 0), 0)
+  const chars = items.reduce<number>((n, x) => n + (typeof x === 'string' ? x.length : 0), 0)
+  const count = (x: string) => (chars > EXACT_COUNT_MAX_CHARS ? Math.ceil(x.length / 4) : encode(x).length)
+  return items.reduce<number>((sum, x) => sum + (typeof x === 'string' ? count(x) : Array.isArray(x) ? x.length : 0), 0)
 }
 
 export async function handleEstimate(gw: GatewayContext, request: Request): Promise<Estimate> {
@@ -78,12 +85,12 @@ export async function handleEstimate(gw: GatewayContext, request: Request): Prom
     assumptions = { prompt_tokens: promptTokens }
   } else {
     if (!Array.isArray(body.messages) || body.messages.length === 0) throw new InvalidRequest("Missing required parameter: 'messages'.", 'messages', 'missing_required_parameter')
-    const promptTokens = chatPromptTokens(body.messages)
+    const { tokens: promptTokens, exact } = chatPromptTokens(body.messages)
     const max = body.max_completion_tokens ?? body.max_tokens
     const capped = typeof max === 'number' && Number.isInteger(max) && max > 0
     const outputTokens = capped ? max : Math.min(DEFAULT_OUTPUT_TOKENS, target.model.maxOutputTokens ?? DEFAULT_OUTPUT_TOKENS)
     costNano = tokenCost(target.model.prices, { promptTokens, cachedTokens: 0, completionTokens: outputTokens })
-    assumptions = { prompt_tokens: promptTokens, output_tokens: outputTokens, output_tokens_from: capped ? 'max_tokens' : 'default' }
+    assumptions = { prompt_tokens: promptTokens, output_tokens: outputTokens, output_tokens_from: capped ? 'max_tokens' : 'default', ...(exact ? {} : { prompt_tokens_from: 'approximate' }) }
   }
   const charge = applyMarkup(costNano, entry.ctx.markupBps)
   return {
