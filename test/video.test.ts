@@ -190,6 +190,11 @@ describe('video jobs', () => {
     expect((await read(job.body.viapi_job_id, { authorization: `Bearer ${stranger.admin_token}` })).status).toBe(404)
     expect((await read(job.body.viapi_job_id, { 'X-Viapi-Key': stranger.api_key! })).status).toBe(404)
     expect((await read('vid_nope')).status).toBe(404)
+    // Admins list a client's jobs through GraphQL; another firm's admin cannot.
+    const listed = await ok<{ videoJobs: { edges: { node: { id: string; model: string; provider: string; durationSeconds: number } }[] } }>(gw.url, fx.admin_token, 'query($c: ID!) { videoJobs(clientId: $c, first: 100) { edges { node { id model provider durationSeconds status reservedUsd billedUsd } } } }', { c: fx.client_id })
+    expect(listed.videoJobs.edges.map((e) => e.node)).toContainEqual(expect.objectContaining({ id: job.body.viapi_job_id, model: 'clip', provider: 'openai', durationSeconds: 4 }))
+    const foreign = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { authorization: `Bearer ${stranger.admin_token}`, 'content-type': 'application/json' }, body: JSON.stringify({ query: 'query($c: ID!) { videoJobs(clientId: $c) { edges { node { id } } } }', variables: { c: fx.client_id } }) })
+    expect(((await foreign.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code).toBe('NOT_FOUND')
     expect((await read(job.body.viapi_job_id, {})).status).toBe(401)
     await final(job.body.viapi_job_id)
   })

@@ -8,6 +8,7 @@ import { getClient } from '../tenancy/clients.ts'
 import { found, scopeOf, type Actor } from './actor.ts'
 import { audit } from './audit.ts'
 import type { AdminDeps, Page } from './context.ts'
+import { listJobs, type VideoJob } from '../billing/jobs.ts'
 import { text } from './validate.ts'
 
 const cents = (v: number, field: string, opts: { allowNegative?: boolean; max?: number } = {}): bigint => {
@@ -23,6 +24,12 @@ async function ownClient(deps: AdminDeps, actor: Actor, clientId: string) {
 export async function creditLedger(deps: AdminDeps, actor: Actor, clientId: string, page: Page): Promise<LedgerEntry[]> {
   await ownClient(deps, actor, clientId)
   return listLedger(deps.sql, clientId, page)
+}
+
+/** A client's video jobs, newest first. */
+export async function videoJobs(deps: AdminDeps, actor: Actor, clientId: string, page: Page): Promise<VideoJob[]> {
+  await ownClient(deps, actor, clientId)
+  return listJobs(deps.sql, clientId, page)
 }
 
 /** A manual credit or debit with a reason; refused if it would take a prepaid client below zero. */

@@ -131,6 +131,14 @@ export async function getJob(sql: Sql, id: string): Promise<VideoJob | null> {
   return row ? toJob(row) : null
 }
 
+/** A client's jobs, newest first; `after` is the last id of the previous page. */
+export async function listJobs(sql: Sql, clientId: string, page: { after: string | null; limit: number }): Promise<VideoJob[]> {
+  const rows = await sql<Row[]>`
+    select * from video_jobs where client_id = ${clientId} ${page.after ? sql`and id < ${page.after}` : sql``}
+    order by id desc limit ${page.limit}`
+  return rows.map(toJob)
+}
+
 /**
  * Claims up to `limit` due jobs for `leaseMs`: rows locked by another replica's claim are skipped, and a claim
  * whose holder died expires with its lease, so a job is worked by one replica at a time and never abandoned.

@@ -2,8 +2,9 @@
 import * as billing from '../../admin/billing.ts'
 import * as directory from '../../admin/directory.ts'
 import type { CreditAccount } from '../../billing/credits.ts'
+import type { VideoJob } from '../../billing/jobs.ts'
 import type { LedgerEntry } from '../../billing/ledger.ts'
-import { nanoToCents } from '../../shared/money.ts'
+import { nanoToCents, nanoToUsd } from '../../shared/money.ts'
 import { builder } from '../builder.ts'
 import { actorOf } from '../context.ts'
 import { paginate } from './pagination.ts'
@@ -37,7 +38,7 @@ builder.queryFields((t) => ({
 const LedgerEntryRef = builder.objectRef<LedgerEntry>('CreditLedgerEntry').implement({
   fields: (t) => ({
     id: t.exposeID('id'),
-    kind: t.exposeString('kind', { description: 'topup, usage, refund, adjustment or auto_reload.' }),
+    kind: t.exposeString('kind', { description: 'topup, usage, refund, adjustment, auto_reload, or hold and release (video jobs).' }),
     amountCents: t.float({ description: 'Signed: debits are negative. Decimal cents, not rounded.', resolve: (e) => nanoToCents(e.amountNano) }),
     balanceAfterCents: t.float({ resolve: (e) => nanoToCents(e.balanceAfterNano) }),
     reason: t.exposeString('reason', { nullable: true }),
@@ -46,6 +47,36 @@ const LedgerEntryRef = builder.objectRef<LedgerEntry>('CreditLedgerEntry').imple
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
   }),
 })
+
+const VideoJobRef = builder.objectRef<VideoJob>('VideoJob').implement({
+  description: 'An async video generation job and what it holds or billed.',
+  fields: (t) => ({
+    id: t.exposeID('id', { description: 'The viapi_job_id.' }),
+    status: t.exposeString('status', { description: 'queued, running, completed or failed.' }),
+    model: t.exposeString('modelRequested'),
+    provider: t.exposeString('provider'),
+    modelUsed: t.exposeString('upstreamModel'),
+    durationSeconds: t.exposeInt('durationSeconds'),
+    resultUrl: t.exposeString('resultUrl', { nullable: true }),
+    errorCode: t.exposeString('errorCode', { nullable: true }),
+    errorMessage: t.exposeString('errorMessage', { nullable: true }),
+    reservedUsd: t.float({ description: 'Held until the job settles; 0 after.', resolve: (j) => (j.settledAt ? 0 : nanoToUsd(j.reservedNano)) }),
+    costUsd: t.float({ nullable: true, resolve: (j) => (j.costNano === null ? null : nanoToUsd(j.costNano)) }),
+    markupUsd: t.float({ nullable: true, resolve: (j) => (j.markupNano === null ? null : nanoToUsd(j.markupNano)) }),
+    billedUsd: t.float({ nullable: true, description: 'Once settled.', resolve: (j) => (j.billedNano === null ? null : nanoToUsd(j.billedNano)) }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    settledAt: t.expose('settledAt', { type: 'DateTime', nullable: true }),
+  }),
+})
+
+builder.queryFields((t) => ({
+  videoJobs: t.connection({
+    type: VideoJobRef,
+    description: "A client's video jobs, newest first.",
+    args: { clientId: t.arg.id({ required: true }) },
+    resolve: (_r, args, ctx) => paginate(args, (page) => billing.videoJobs(ctx.deps, actorOf(ctx), String(args.clientId), page)),
+  }),
+}))
 
 const CheckoutUrl = builder.objectRef<{ url: string; expiresAt: Date }>('CheckoutUrl').implement({
   fields: (t) => ({
