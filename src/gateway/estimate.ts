@@ -3,7 +3,6 @@
  * same functions the meter bills with (its route's primary target, the firm's prices, the client's markup).
  * Informational: it neither reserves nor bills nor uses a rate token.
  */
-import { encode, encodeChat } from 'gpt-tokenizer'
 import { applyMarkup, tokenCost } from '../billing/pricing.ts'
 import { InvalidRequest, ModelNotFound } from '../shared/errors.ts'
 import { nanoToCents } from '../shared/money.ts'
@@ -35,11 +34,15 @@ function textOf(content: unknown): string {
   return content.map((p) => (p && typeof p === 'object' && typeof (p as { text?: unknown }).text === 'string' ? (p as { text: string }).text : '')).join('')
 }
 
+// The tokenizer's tables cost ~70 MiB: loaded on the first estimate, not by every gateway at start.
+let tokenizer: Promise<typeof import('gpt-tokenizer')> | null = null
+const loadTokenizer = () => (tokenizer ??= import('gpt-tokenizer'))
+
 /** Past this much text, tokenizing would hold the event loop for tens of milliseconds: count ~4 characters a token. */
 export const EXACT_COUNT_MAX_CHARS = 200_000
 
 /** Prompt tokens as OpenAI counts a chat (o200k_base, with its per-message framing); approximate for huge prompts. */
-export function chatPromptTokens(messages: unknown[]): { tokens: number; exact: boolean } {
+export async function chatPromptTokens(messages: unknown[]): Promise<{ tokens: number; exact: boolean }> {
   const chat = messages.map((m) => {
     const o = (m ?? {}) as { role?: unknown; content?: unknown; name?: unknown }
     const role = (o.role === 'developer' ? 'system' : o.role === 'tool' ? 'assistant' : typeof o.role === 'string' ? o.role : 'user') as ChatRole
@@ -47,12 +50,14 @@ export function chatPromptTokens(messages: unknown[]): { tokens: number; exact: 
   })
   const chars = chat.reduce((n, m) => n + m.content.length, 0)
   if (chars > EXACT_COUNT_MAX_CHARS) return { tokens: Math.ceil(chars / 4) + 4 * chat.length + 3, exact: false }
+  const { encodeChat } = await loadTokenizer()
   return { tokens: encodeChat(chat, 'gpt-4o').length, exact: true }
 }
 
-function inputTokens(input: unknown): number {
+async function inputTokens(input: unknown): Promise<number> {
   const items = Array.isArray(input) ? input : [input]
   const chars = items.reduce<number>((n, x) => n + (typeof x === 'string' ? x.length : 0), 0)
+  const { encode } = await loadTokenizer()
   const count = (x: string) => (chars > EXACT_COUNT_MAX_CHARS ? Math.ceil(x.length / 4) : encode(x).length)
   return items.reduce<number>((sum, x) => sum + (typeof x === 'string' ? count(x) : Array.isArray(x) ? x.length : 0), 0)
 }
@@ -80,12 +85,12 @@ export async function handleEstimate(gw: GatewayContext, request: Request): Prom
     costNano = BigInt(req.n) * first.unitNano
     assumptions = { images: req.n, unit_cost_cents: nanoToCents(first.unitNano) }
   } else if (kind === 'embedding') {
-    const promptTokens = inputTokens(body.input)
+    const promptTokens = await inputTokens(body.input)
     costNano = tokenCost(target.model.prices, { promptTokens, cachedTokens: 0, completionTokens: 0 })
     assumptions = { prompt_tokens: promptTokens }
   } else {
     if (!Array.isArray(body.messages) || body.messages.length === 0) throw new InvalidRequest("Missing required parameter: 'messages'.", 'messages', 'missing_required_parameter')
-    const { tokens: promptTokens, exact } = chatPromptTokens(body.messages)
+    const { tokens: promptTokens, exact } = await chatPromptTokens(body.messages)
     const max = body.max_completion_tokens ?? body.max_tokens
     const capped = typeof max === 'number' && Number.isInteger(max) && max > 0
     const outputTokens = capped ? max : Math.min(DEFAULT_OUTPUT_TOKENS, target.model.maxOutputTokens ?? DEFAULT_OUTPUT_TOKENS)
