@@ -4,11 +4,8 @@
  */
 import {
   BadGateway,
-  InvalidRequest,
-  Forbidden,
   GatewayError,
   GatewayTimeout,
-  ModelNotFound,
   ServiceUnavailable,
   UpstreamRejected,
   type ErrorType,
@@ -21,13 +18,13 @@ import type { GatewayContext } from './context.ts'
 import type { KeyEntry } from './key-cache.ts'
 import { UpstreamIdle } from './inflight.ts'
 import { estimatePromptTokens } from './providers/mock.ts'
-import { isProviderId } from './providers/index.ts'
 import type { ProviderAdapter } from './providers/types.ts'
 import { backoffMs, retryAfterMs } from './breaker.ts'
-import { allowedTargets, resolveTargets, type Target } from './resolve.ts'
+import type { Target } from './resolve.ts'
 import { RequestMeter } from './settle.ts'
 import { SseTap, StreamProtocolError } from './sse-tap.ts'
 import { streamToClient, type ByteReader } from './stream.ts'
+import { adapterOf, admitTargets } from './targets.ts'
 
 class UpstreamTimedOut extends Error {}
 export class ClientGone extends Error {
@@ -66,21 +63,6 @@ export async function handleChat(gw: GatewayContext, request: Request, requestId
   } finally {
     if (!handedOff) gw.inflight.end()
   }
-}
-
-/** The targets a key may use for `model`, of the endpoint's kind; 404, 400 or 403 when there are none. */
-const KIND_NAMES = { chat: 'a chat', embedding: 'an embedding', image: 'an image', video: 'a video' } as const
-
-export function admitTargets(gw: GatewayContext, entry: KeyEntry, model: string, kind: 'chat' | 'embedding' | 'image' | 'video' = 'chat'): Target[] {
-  const all = resolveTargets(model, entry.routes, gw.catalog.current)
-  if (all.length === 0) throw new ModelNotFound(model)
-  const resolved = all.filter((t) => t.model.kind === kind)
-  if (resolved.length === 0) throw new InvalidRequest(`The model "${model}" is not ${KIND_NAMES[kind]} model.`, 'model', 'model_not_supported')
-  const targets = allowedTargets(resolved, model, [entry.ctx.allowedModels, entry.ctx.clientAllowedModels])
-  if (targets.length === 0) throw new Forbidden(`This key is not allowed to use the model "${model}".`, 'model_not_allowed')
-  // The firm's own prices, where it set any, price the request (reservation and bill alike).
-  const own = entry.prices
-  return own && own.size > 0 ? targets.map((t) => (own.has(t.modelId) ? { ...t, model: { ...t.model, prices: own.get(t.modelId)! } } : t)) : targets
 }
 
 /** The most the request can bill on any of its targets: every body byte a prompt token, the whole output limit. */
@@ -162,12 +144,6 @@ async function dispatch(
   const failure = last ?? { retryable: false, sameTarget: false, outcome: 'upstream_error', error: new BadGateway('No upstream could serve this request.') }
   meter.settle({ status: failure.error.status, outcome: failure.outcome, errorCode: failure.error.code, usage: null })
   throw failure.error
-}
-
-/** The firm's own adapter for a provider when it brought a key, else the platform's. */
-export function adapterOf(gw: GatewayContext, entry: KeyEntry, provider: string): ProviderAdapter | undefined {
-  if (!isProviderId(gw.providers, provider)) return undefined
-  return entry.adapters?.[provider] ?? gw.providers[provider]
 }
 
 /** Waits `ms` unless the client goes away first; resolves whether it waited the whole time. */

@@ -6,7 +6,7 @@ import { BadGateway, GatewayError, GatewayTimeout, ServiceUnavailable, UpstreamR
 import { redact } from '../shared/secrets.ts'
 import type { GatewayContext } from './context.ts'
 import type { KeyEntry } from './key-cache.ts'
-import { adapterOf } from './chat.ts'
+import { adapterOf } from './targets.ts'
 import type { ProviderAdapter } from './providers/types.ts'
 import type { Target } from './resolve.ts'
 import type { RequestMeter, Settlement } from './settle.ts'

@@ -1,7 +1,7 @@
 /** @module GET /v1/proxy/models: the aliases and catalog models this key may call, in OpenAI's list format. */
 import { authenticate } from './auth.ts'
 import type { GatewayContext } from './context.ts'
-import { adapterOf } from './chat.ts'
+import { adapterOf } from './targets.ts'
 import { allowedTargets, resolveTargets } from './resolve.ts'
 
 interface ModelObject {

@@ -11,7 +11,7 @@ import { InvalidRequest, NotFound, ServiceUnavailable } from '../shared/errors.t
 import { nanoToUsd } from '../shared/money.ts'
 import { authenticate } from './auth.ts'
 import { readJsonBody } from './body.ts'
-import { admitTargets } from './chat.ts'
+import { admitTargets } from './targets.ts'
 import type { GatewayContext } from './context.ts'
 import type { Target } from './resolve.ts'
 

@@ -5,28 +5,13 @@
  */
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { z } from 'zod'
-import { snakeName, ToolFailure, type Exec } from './exec.ts'
-
-type Json = Record<string, unknown>
-
-/** camelCase keys to snake_case, recursively. */
-export function snake(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(snake)
-  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [snakeName(k), snake(x)]))
-  return v
-}
-
-const nodes = (conn: unknown): Json[] => ((conn as { edges: { node: Json }[] }).edges ?? []).map((e) => e.node)
+import type { Exec } from './exec.ts'
+import { registerBillingTools } from './billing-tools.ts'
+import { enforcement, id, lower, nodes, rate, READ, register, snake, upper, usd, WRITE, type Json } from './tool-kit.ts'
 
 const CLIENT = 'id name slug email billingMode rpm rpd allowedModels markupPercent createdAt'
 const KEY = 'id label prefix status monthlyCapUsd capClamped enforcement allowedModels rpm rpd expiresAt createdAt client { id }'
 const ROUTE = 'id alias target fallbacks createdAt'
-const LIMIT = 'clientId monthlyLimitUsd limitClamped alertThresholds enforcement'
-
-const id = (what: string) => z.string().min(1).describe(`The ${what} id (e.g. from list_${what === 'client' ? 'clients' : 'keys'}).`)
-const usd = z.number().positive()
-const enforcement = z.enum(['hard', 'soft']).describe('hard blocks requests past the cap; soft only alerts.')
-const rate = (max: number) => z.number().int().positive().max(max)
 
 const clientOut = { id: z.string(), name: z.string(), slug: z.string(), email: z.string().nullable(), billing_mode: z.string(), rpm: z.number().nullable(), rpd: z.number().nullable(), allowed_models: z.array(z.string()).nullable(), markup_percent: z.number().nullable(), created_at: z.string() }
 const keyShape = z.object({
@@ -45,43 +30,11 @@ const keyShape = z.object({
   client_id: z.string(),
 })
 const routeShape = z.object({ id: z.string(), alias: z.string(), target: z.string(), fallbacks: z.array(z.string()), created_at: z.string() })
-const limitShape = z.object({ client_id: z.string(), monthly_limit_usd: z.number(), limit_clamped: z.boolean(), alert_thresholds: z.array(z.number()), enforcement: z.string() })
 
-const lower = (o: Json): Json => ({ ...o, ...(typeof o.status === 'string' ? { status: o.status.toLowerCase() } : {}), ...(typeof o.enforcement === 'string' ? { enforcement: o.enforcement.toLowerCase() } : {}), ...(typeof o.billing_mode === 'string' ? { billing_mode: o.billing_mode.toLowerCase() } : {}) })
 const keyOut = (k: Json): Json => {
   const { client, ...rest } = snake(k) as Json & { client?: { id: string } }
   return lower({ ...rest, client_id: client?.id ?? null })
 }
-const upper = (v: string | undefined) => (v === undefined ? undefined : v.toUpperCase())
-
-interface ToolSpec<I extends z.ZodRawShape, O extends z.ZodRawShape> {
-  title: string
-  description: string
-  input: I
-  output: O
-  annotations?: { readOnlyHint?: boolean; destructiveHint?: boolean; idempotentHint?: boolean }
-  run: (args: z.infer<z.ZodObject<I>>, exec: Exec) => Promise<{ data: z.infer<z.ZodObject<O>>; text: string }>
-}
-
-function register<I extends z.ZodRawShape, O extends z.ZodRawShape>(server: McpServer, exec: Exec, name: string, spec: ToolSpec<I, O>): void {
-  server.registerTool(
-    name,
-    { title: spec.title, description: spec.description, inputSchema: spec.input, outputSchema: spec.output, annotations: { openWorldHint: false, ...spec.annotations } },
-    // The SDK has validated args against the input shape.
-    (async (args: z.infer<z.ZodObject<I>>) => {
-      try {
-        const { data, text } = await spec.run(args, exec)
-        return { content: [{ type: 'text' as const, text }], structuredContent: data as Json }
-      } catch (err) {
-        const message = err instanceof ToolFailure ? err.message : 'The tool failed unexpectedly.'
-        return { content: [{ type: 'text' as const, text: message }], isError: true }
-      }
-    }) as never,
-  )
-}
-
-const READ = { readOnlyHint: true, destructiveHint: false, idempotentHint: true }
-const WRITE = { readOnlyHint: false, destructiveHint: false, idempotentHint: false }
 
 export function registerTools(server: McpServer, exec: Exec): void {
   register(server, exec, 'list_models', {
@@ -257,86 +210,7 @@ export function registerTools(server: McpServer, exec: Exec): void {
     },
   })
 
-  register(server, exec, 'get_spending_limit', {
-    title: 'Get the spending limit',
-    description: "Get a client's monthly spending limit and alert thresholds (null when none is set).",
-    input: { client_id: id('client') },
-    output: { spending_limit: limitShape.nullable() },
-    annotations: READ,
-    async run(a, x) {
-      const d = await x(`query($c: ID!) { spendingLimit(clientId: $c) { ${LIMIT} } }`, { c: a.client_id })
-      const l = d.spendingLimit ? lower(snake(d.spendingLimit) as Json) : null
-      return { data: { spending_limit: l } as never, text: l ? `$${l.monthly_limit_usd}/month, ${l.enforcement}, alerts at ${(l.alert_thresholds as number[]).join('/')} %` : 'No spending limit is set.' }
-    },
-  })
-
-  register(server, exec, 'set_spending_limit', {
-    title: 'Set the spending limit',
-    description: "Set a client's monthly spending cap in USD — clamped at $500/month server-side (limit_clamped says so) — with alert thresholds in percent (default 50, 80, 100).",
-    input: { client_id: id('client'), monthly_limit_usd: usd.describe('USD per month.'), alert_thresholds: z.array(z.number().int().min(1).max(100)).optional(), enforcement: enforcement.optional() },
-    output: limitShape.shape,
-    annotations: { ...WRITE, idempotentHint: true },
-    async run(a, x) {
-      const d = await x(`mutation($i: SetSpendingLimitInput!) { setSpendingLimit(input: $i) { ${LIMIT} } }`, { i: { clientId: a.client_id, monthlyLimitUsd: a.monthly_limit_usd, alertThresholds: a.alert_thresholds, enforcement: upper(a.enforcement) } })
-      const l = lower(snake(d.setSpendingLimit) as Json)
-      return { data: l as never, text: `Spending limit set to $${l.monthly_limit_usd}/month${l.limit_clamped ? ' (clamped to the $500 maximum)' : ''}.` }
-    },
-  })
-
-  register(server, exec, 'get_usage', {
-    title: 'Get usage',
-    description: "Get a client's cost, markup, billed amount, token and request counts, with breakdowns by day and model. Default: the current month; from/to as YYYY-MM-DD (inclusive).",
-    input: { client_id: id('client'), from: z.string().optional(), to: z.string().optional() },
-    output: {
-      client_id: z.string(),
-      from: z.string(),
-      to: z.string(),
-      requests: z.number(),
-      prompt_tokens: z.number(),
-      completion_tokens: z.number(),
-      total_tokens: z.number(),
-      cost_usd: z.number(),
-      markup_usd: z.number(),
-      billed_usd: z.number(),
-      by_model: z.array(z.object({ model: z.string(), requests: z.number(), billed_usd: z.number() })),
-      by_day: z.array(z.object({ date: z.string(), requests: z.number(), billed_usd: z.number() })),
-    },
-    annotations: READ,
-    async run(a, x) {
-      const d = await x(
-        'query($c: ID!, $f: String, $t: String) { usage(clientId: $c, from: $f, to: $t) { clientId from to requests promptTokens completionTokens totalTokens costUsd markupUsd billedUsd byModel { model requests billedUsd } byDay { date requests billedUsd } } }',
-        { c: a.client_id, f: a.from, t: a.to },
-      )
-      const u = snake(d.usage) as Json
-      return { data: u as never, text: `${u.from} to ${u.to}: ${u.requests} requests, ${u.total_tokens} tokens, cost $${u.cost_usd}, billed $${u.billed_usd}.` }
-    },
-  })
-
-  register(server, exec, 'get_credit_balance', {
-    title: 'Get the credit balance',
-    description: "Get a client's prepaid credit balance in cents, whether a card is on file, and the auto-reload settings.",
-    input: { client_id: id('client') },
-    output: { client_id: z.string(), balance_cents: z.number(), card_on_file: z.boolean(), auto_reload: z.object({ enabled: z.boolean(), threshold_cents: z.number().nullable(), amount_cents: z.number().nullable() }) },
-    annotations: READ,
-    async run(a, x) {
-      const d = await x('query($c: ID!) { creditBalance(clientId: $c) { clientId balanceCents cardOnFile autoReload { enabled thresholdCents amountCents } } }', { c: a.client_id })
-      const b = snake(d.creditBalance) as Json & { auto_reload: { enabled: boolean } }
-      return { data: b as never, text: `${b.balance_cents} cents; card ${b.card_on_file ? 'on file' : 'not on file'}; auto-reload ${b.auto_reload.enabled ? 'on' : 'off'}.` }
-    },
-  })
-
-  register(server, exec, 'create_billing_portal_url', {
-    title: 'Create a card setup link',
-    description: 'Generate a one-time Stripe Checkout URL where the client adds a payment card. It expires in 24 hours.',
-    input: { client_id: id('client') },
-    output: { url: z.string(), expires_at: z.string() },
-    annotations: WRITE,
-    async run(a, x) {
-      const d = await x('mutation($c: ID!) { createBillingPortalUrl(clientId: $c) { url expiresAt } }', { c: a.client_id })
-      const l = snake(d.createBillingPortalUrl) as { url: string; expires_at: string }
-      return { data: l as never, text: `Card setup link (expires ${l.expires_at}): ${l.url}` }
-    },
-  })
+  registerBillingTools(server, exec)
 }
 
 export const TOOL_NAMES = [
