@@ -19,7 +19,7 @@ let gw: GatewayProcess
 let fx: BootstrapResult
 let env: Record<string, string>
 
-type Job = { viapi_job_id: string; status: string; result_url?: string; error?: { code: string; message: string }; viapi: Record<string, number | string> }
+type Job = { viapi_job_id: string; status: string; result_url?: string | null; error?: { code: string; message: string }; viapi: Record<string, number | string> }
 
 async function submit(body: Record<string, unknown>, key = fx.api_key!, url = gw.url): Promise<{ status: number; body: Job & { error?: { code: string; message: string } } }> {
   const res = await fetch(`${url}/v1/video/jobs`, { method: 'POST', headers: { 'X-Viapi-Key': key, 'content-type': 'application/json' }, body: JSON.stringify(body) })
@@ -133,6 +133,9 @@ describe('video jobs', () => {
     ])
     expect(await balance(c.id)).toBe(1_600_000_000n)
     expect(video.submitted.at(-1)!).toMatchObject({ path: '/v1/videos', body: { model: 'sora-2', prompt: 'a fox', seconds: '8' } })
+    const file = await fetch(done.result_url!, { headers: { 'X-Viapi-Key': c.key } })
+    expect(await file.text()).toMatch(/^video bytes of \/v1\/videos\/task\d+\/content$/)
+    expect(video.downloads.at(-1)!.key).toBe('Bearer sk-test')
     // The refund reached the gateway's own counters too: a $1.60 hold (veo-3, 4 s) fits only with it.
     const next = await submit({ model: 'veo-3', prompt: 'x', duration_seconds: 4 }, c.key)
     expect(next.status).toBe(202)
@@ -203,7 +206,16 @@ describe('video jobs', () => {
     video.reset()
     const job = await submit({ model: 'veo-3', prompt: 'rain on a window', duration_seconds: 8 })
     const done = await final(job.body.viapi_job_id)
-    expect(done).toMatchObject({ status: 'completed', result_url: expect.stringMatching(/^https:\/\/veo\.example\.test\/operations\/op\d+\.mp4$/), viapi: { billed_usd: 3.2 } })
+    // Veo's file needs the Gemini key: the client gets the gateway's URL, which streams it.
+    expect(done).toMatchObject({ status: 'completed', result_url: `${gw.url}/v1/video/jobs/${job.body.viapi_job_id}/content`, viapi: { billed_usd: 3.2 } })
+    const file = await fetch(done.result_url!, { headers: { 'X-Viapi-Key': fx.api_key! } })
+    expect(file.status).toBe(200)
+    expect(file.headers.get('content-type')).toBe('video/mp4')
+    expect(await file.text()).toMatch(/^video bytes of \/storage\/v1beta\/files\/op\d+\.mp4$/)
+    // The key went to Google's origin only, not to the signed storage URL it redirected to.
+    expect(video.downloads.slice(-2).map((d) => d.key)).toEqual(['gem-test', null])
+    const other = await prepaid('peek', 10)
+    expect((await fetch(done.result_url!, { headers: { 'X-Viapi-Key': other.key } })).status).toBe(404)
     expect(video.submitted.at(-1)!).toMatchObject({ path: '/v1beta/models/veo-3.0-generate-001:predictLongRunning', body: { instances: [{ prompt: 'rain on a window' }], parameters: { durationSeconds: 8 } } })
     expect(video.submitted.at(-1)!.headers['x-goog-api-key']).toBe('gem-test')
   })

@@ -86,6 +86,13 @@ export const proxyDocs = {
       404: { description: 'No such job for this caller' },
     },
   },
+  videoContent: {
+    tags: ['Video'],
+    summary: 'The finished video',
+    description: 'Streams the video of a completed job where the provider’s own URL needs the provider’s key (Sora, Veo); redirects to it otherwise. Same visibility as the job.',
+    security,
+    responses: { 200: { description: 'The video file' }, 302: { description: 'The provider’s URL' }, 404: { description: 'No such job, or no video yet' } },
+  },
   estimate: {
     tags: ['Proxy'],
     summary: 'Estimate a request’s cost in cents (informational)',

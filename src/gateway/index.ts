@@ -7,7 +7,7 @@ import { handleEmbeddings } from './embeddings.ts'
 import { handleEstimate } from './estimate.ts'
 import { handleImages } from './images.ts'
 import { listModels } from './models.ts'
-import { readVideoJob, submitVideoJob } from './video.ts'
+import { readVideoJob, submitVideoJob, videoContent } from './video.ts'
 
 /** `adminFirm`: the firm of the admin calling (undefined: a platform admin), for reading a firm's video jobs. */
 export function gatewayPlugin(gw: GatewayContext, adminFirm: (request: Request) => Promise<string | undefined>) {
@@ -18,5 +18,6 @@ export function gatewayPlugin(gw: GatewayContext, adminFirm: (request: Request) 
     .get('/v1/proxy/models', ({ request }) => listModels(gw, request.headers), { detail: proxyDocs.models })
     .post('/v1/video/jobs', ({ request, set }) => submitVideoJob(gw, request, set.headers), { parse: 'none', detail: proxyDocs.videoSubmit })
     .get('/v1/video/jobs/:id', ({ request, params }) => readVideoJob(gw, request, params.id, adminFirm), { detail: proxyDocs.videoGet })
+    .get('/v1/video/jobs/:id/content', ({ request, params }) => videoContent(gw, request, params.id, adminFirm), { detail: proxyDocs.videoContent })
     .post('/v1/estimate', ({ request }) => handleEstimate(gw, request), { parse: 'none', detail: proxyDocs.estimate })
 }

@@ -7,7 +7,7 @@ import { getJob, type VideoJob } from '../billing/jobs.ts'
 import { createJob } from '../billing/jobs.ts'
 import { applyMarkup } from '../billing/pricing.ts'
 import { describeError, log } from '../shared/log.ts'
-import { InvalidRequest, NotFound, ServiceUnavailable } from '../shared/errors.ts'
+import { BadGateway, InvalidRequest, NotFound, ServiceUnavailable } from '../shared/errors.ts'
 import { nanoToUsd } from '../shared/money.ts'
 import { authenticate } from './auth.ts'
 import { readJsonBody } from './body.ts'
@@ -97,7 +97,8 @@ export async function submitVideoJob(gw: GatewayContext, request: Request, heade
   return Response.json(renderJob(job), { status: 202 })
 }
 
-export async function readVideoJob(gw: GatewayContext, request: Request, id: string, adminFirm: (request: Request) => Promise<string | undefined>): Promise<Response> {
+/** The job, if the caller may see it: its own client's key, or an admin of its firm; 404 for anyone else. */
+async function visibleJob(gw: GatewayContext, request: Request, id: string, adminFirm: (request: Request) => Promise<string | undefined>): Promise<VideoJob> {
   const header = request.headers.get('x-viapi-key') ?? request.headers.get('authorization') ?? ''
   let allowed: (job: VideoJob) => boolean
   if (header.includes('vi_live_')) {
@@ -110,10 +111,40 @@ export async function readVideoJob(gw: GatewayContext, request: Request, id: str
   }
   const job = /^vid_[0-9A-Za-z]{26}$/.test(id) ? await getJob(gw.sql, id) : null
   if (!job || !allowed(job)) throw new NotFound(`No video job ${JSON.stringify(id)}.`, 'job_not_found')
-  return Response.json(renderJob(job))
+  return job
 }
 
-export function renderJob(job: VideoJob) {
+export async function readVideoJob(gw: GatewayContext, request: Request, id: string, adminFirm: (request: Request) => Promise<string | undefined>): Promise<Response> {
+  return Response.json(renderJob(await visibleJob(gw, request, id, adminFirm), contentUrl(gw, request)))
+}
+
+/** GET /v1/video/jobs/{id}/content: the finished video, streamed with the provider's key where its URL needs one. */
+export async function videoContent(gw: GatewayContext, request: Request, id: string, adminFirm: (request: Request) => Promise<string | undefined>): Promise<Response> {
+  const job = await visibleJob(gw, request, id, adminFirm)
+  if (job.status !== 'completed' || !job.resultUrl) throw new NotFound('This job has no video (yet).', 'content_not_ready')
+  const adapter = gw.video[job.provider]
+  if (!adapter?.download) return Response.redirect(job.resultUrl, 302)
+  let res: Response
+  try {
+    res = await adapter.download(job.resultUrl, AbortSignal.any([request.signal, AbortSignal.timeout(gw.config.upstreamTimeoutMs)]))
+  } catch {
+    throw new BadGateway('The provider could not be reached for the video.', 'upstream_unreachable')
+  }
+  if (!res.ok || !res.body) throw new BadGateway(`The provider answered ${res.status} for the video.`)
+  const headers: Record<string, string> = { 'content-type': res.headers.get('content-type') ?? 'video/mp4' }
+  const length = res.headers.get('content-length')
+  if (length) headers['content-length'] = length
+  return new Response(res.body, { headers })
+}
+
+/** The gateway's own URL for a job's video: VIAPI_PUBLIC_URL when set, else the origin the request came to. */
+function contentUrl(gw: GatewayContext, request: Request): (job: VideoJob) => string | null {
+  const origin = (gw.config.env.VIAPI_PUBLIC_URL || new URL(request.url).origin).replace(/\/+$/, '')
+  return (job) => (gw.video[job.provider]?.download ? `${origin}/v1/video/jobs/${job.id}/content` : job.resultUrl)
+}
+
+/** `resultUrl` maps a finished job to the URL the client can fetch (the gateway's, where the provider's needs a key). */
+export function renderJob(job: VideoJob, resultUrl: (job: VideoJob) => string | null = (j) => j.resultUrl) {
   const final = job.settledAt !== null
   return {
     viapi_job_id: job.id,
@@ -123,7 +154,7 @@ export function renderJob(job: VideoJob) {
     prompt: job.request.prompt,
     duration_seconds: job.durationSeconds,
     created_at: Math.floor(job.createdAt.getTime() / 1000),
-    ...(job.status === 'completed' ? { result_url: job.resultUrl } : {}),
+    ...(job.status === 'completed' ? { result_url: resultUrl(job) } : {}),
     ...(job.status === 'failed' ? { error: { code: job.errorCode, message: job.errorMessage } } : {}),
     viapi: {
       provider: job.provider,

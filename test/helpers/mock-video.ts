@@ -33,6 +33,7 @@ export class MockVideo {
   /** While true, polls answer "running" and tasks do not advance. */
   hold = false
   submitted: Submitted[] = []
+  downloads: { path: string; key: string | null }[] = []
   polls = 0
   private tasks = new Map<string, Task>()
   private server: ReturnType<typeof Bun.serve> | null = null
@@ -57,6 +58,7 @@ export class MockVideo {
     this.submitStatus = null
     this.hold = false
     this.submitted = []
+    this.downloads = []
     this.polls = 0
   }
 
@@ -73,6 +75,14 @@ export class MockVideo {
       if (kind === 'sora') return Response.json({ id, object: 'video', status: 'queued', model: body.model, seconds: body.seconds })
       return Response.json({ id })
     }
+    if (path.endsWith('/content') || path.endsWith(':download') || path.startsWith('/storage/')) {
+      const key = req.headers.get('authorization') ?? req.headers.get('x-goog-api-key')
+      this.downloads.push({ path, key })
+      // Veo's download answers with a signed storage URL, as Google's does.
+      if (path.endsWith(':download') && key) return new Response(null, { status: 302, headers: { location: `/storage${path.replace(':download', '.mp4')}?sig=abc` } })
+      if (!key && !path.startsWith('/storage/')) return new Response('no key', { status: 401 })
+      return new Response(`video bytes of ${path}`, { headers: { 'content-type': 'video/mp4' } })
+    }
     const id = path.startsWith('/v1/tasks/') ? path.slice('/v1/tasks/'.length) : path.startsWith('/v1/videos/') ? path.slice('/v1/videos/'.length) : path.slice('/v1beta/'.length)
     const task = this.tasks.get(decodeURIComponent(id))
     if (!task) return Response.json({ error: 'not found' }, { status: 404 })
@@ -86,7 +96,7 @@ export class MockVideo {
       const status = { queued: 'queued', running: 'in_progress', completed: 'completed', failed: 'failed' }[step]
       return Response.json({ id: task.id, object: 'video', status, seconds: String(task.seconds), ...(step === 'failed' ? { error: { code: 'moderation_blocked', message: 'blocked' } } : {}) })
     }
-    if (step === 'completed') return Response.json({ name: task.id, done: true, response: { generateVideoResponse: { generatedSamples: [{ video: { uri: `https://veo.example.test/${task.id}.mp4` } }] } } })
+    if (step === 'completed') return Response.json({ name: task.id, done: true, response: { generateVideoResponse: { generatedSamples: [{ video: { uri: `${this.origin}/v1beta/files/${task.id.slice('operations/'.length)}:download` } }] } } })
     if (step === 'failed') return Response.json({ name: task.id, done: true, error: { code: 3, message: 'prompt rejected' } })
     return Response.json({ name: task.id, done: false })
   }

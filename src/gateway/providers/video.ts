@@ -34,6 +34,8 @@ export interface VideoAdapter {
   readonly configured: boolean
   submit(s: VideoSubmit): Promise<string>
   poll(providerJobId: string, signal: AbortSignal): Promise<VideoPoll>
+  /** Where the provider's result needs its key to download: fetches it, for the gateway to stream to the client. */
+  download?(resultUrl: string, signal: AbortSignal): Promise<Response>
 }
 
 type VideoProviderId = 'runway' | 'openai' | 'gemini' | 'mock'
@@ -63,6 +65,15 @@ async function send(url: string, init: RequestInit): Promise<Record<string, unkn
   }
   if (!res.ok) throw new Error(`the provider answered ${res.status}`)
   return body
+}
+
+/** The key goes only to the provider's own origin, whatever URL its answer named; redirects are not followed with it. */
+async function fetchWithKey(url: string, baseUrl: string, auth: Record<string, string>, signal: AbortSignal): Promise<Response> {
+  if (new URL(url).origin !== new URL(baseUrl).origin) return fetch(url, { signal })
+  const res = await fetch(url, { headers: auth, signal, redirect: 'manual' })
+  const location = res.status >= 300 && res.status < 400 ? res.headers.get('location') : null
+  // A signed storage URL: fetched without the key.
+  return location ? fetch(new URL(location, url), { signal }) : res
 }
 
 /** Runway: POST /v1/text_to_video or /v1/image_to_video, then GET /v1/tasks/{id}. */
@@ -115,6 +126,7 @@ function sora(c: Credentials): VideoAdapter {
       }
       return { status: v.status === 'in_progress' ? 'running' : 'queued' }
     },
+    download: (url, signal) => fetchWithKey(url, c.baseUrl, { authorization: headers.authorization }, signal),
   }
 }
 
@@ -138,6 +150,7 @@ function veo(c: Credentials): VideoAdapter {
       const uri = samples[0]?.video?.uri
       return uri ? { status: 'completed', resultUrl: uri, seconds: null } : { status: 'failed', code: 'no_output', message: 'The provider finished without a video.' }
     },
+    download: (url, signal) => fetchWithKey(url, c.baseUrl, { 'x-goog-api-key': headers['x-goog-api-key'] }, signal),
   }
 }
 
