@@ -9,6 +9,7 @@ import { applyMarkup } from '../billing/pricing.ts'
 import { describeError, log } from '../shared/log.ts'
 import { BadGateway, InvalidRequest, NotFound, ServiceUnavailable } from '../shared/errors.ts'
 import { nanoToUsd } from '../shared/money.ts'
+import { publicOrigin } from '../shared/origin.ts'
 import { authenticate } from './auth.ts'
 import { readJsonBody } from './body.ts'
 import { admitTargets } from './targets.ts'
@@ -139,7 +140,7 @@ export async function videoContent(gw: GatewayContext, request: Request, id: str
 
 /** The gateway's own URL for a job's video: VIAPI_PUBLIC_URL when set, else the origin the request came to. */
 function contentUrl(gw: GatewayContext, request: Request): (job: VideoJob) => string | null {
-  const origin = (gw.config.env.VIAPI_PUBLIC_URL || new URL(request.url).origin).replace(/\/+$/, '')
+  const origin = publicOrigin(request, gw.config.env)
   return (job) => (gw.video[job.provider]?.download ? `${origin}/v1/video/jobs/${job.id}/content` : job.resultUrl)
 }
 

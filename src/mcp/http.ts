@@ -12,7 +12,7 @@ import { describeError, log } from '../shared/log.ts'
 import { PAT_PREFIX } from '../tenancy/tokens.ts'
 import { inProcessExec } from './exec.ts'
 import type { OAuthIssuer } from './oauth/issuer.ts'
-import { publicOrigin } from './oauth/origin.ts'
+import { publicOrigin } from '../shared/origin.ts'
 import { createMcpServer } from './server.ts'
 
 interface Session {

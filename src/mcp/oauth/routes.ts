@@ -9,7 +9,7 @@ import { actorFromJwt, type JwtConfig } from '../../admin/auth.ts'
 import type { Sql } from '../../shared/db.ts'
 import { checkPassword, getUser, type User } from '../../tenancy/users.ts'
 import type { OAuthIssuer } from './issuer.ts'
-import { publicOrigin } from './origin.ts'
+import { publicOrigin } from '../../shared/origin.ts'
 import { getClient, registerClient, revokeRefresh, saveCode, takeCode } from './store.ts'
 
 const CODE_TTL_MS = 5 * 60_000
