@@ -4,7 +4,13 @@ const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'
 
 export type IdPrefix = 'firm' | 'usr' | 'cli' | 'key' | 'rte' | 'req' | 'pat' | 'evt' | 'job' | 'aud' | 'led' | 'vid'
 
-/** A ULID (48-bit ms timestamp + 80 random bits). */
+let lastTime = -1
+const lastRandom = new Uint8Array(16)
+
+/**
+ * A ULID (48-bit ms timestamp + 80 random bits), monotonic within a millisecond in this process (the random part
+ * of the previous id plus one), so ids made in one transaction sort in the order they were made.
+ */
 export function ulid(now: number = Date.now()): string {
   let out = ''
   let t = now
@@ -12,8 +18,19 @@ export function ulid(now: number = Date.now()): string {
     out = ALPHABET[t % 32] + out
     t = Math.floor(t / 32)
   }
-  const rand = crypto.getRandomValues(new Uint8Array(16))
-  for (let i = 0; i < 16; i++) out += ALPHABET[rand[i]! & 31]
+  if (now === lastTime) {
+    for (let i = 15; i >= 0; i--) {
+      lastRandom[i] = (lastRandom[i]! + 1) & 31
+      if (lastRandom[i] !== 0) break
+    }
+  } else {
+    crypto.getRandomValues(lastRandom)
+    for (let i = 0; i < 16; i++) lastRandom[i]! &= 31
+    // Leave headroom so increments within a millisecond never wrap.
+    lastRandom[0]! &= 15
+    lastTime = now
+  }
+  for (let i = 0; i < 16; i++) out += ALPHABET[lastRandom[i]!]
   return out
 }
 
