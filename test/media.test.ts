@@ -8,7 +8,7 @@ import OpenAI from 'openai'
 import type { Database } from '../src/shared/db.ts'
 import { bootstrap, type BootstrapResult } from '../src/tenancy/bootstrap.ts'
 import { createRoute } from '../src/tenancy/routes.ts'
-import { ok } from './helpers/admin.ts'
+import { ok, prepaidClient } from './helpers/admin.ts'
 import { readyDb, startGateway, testDb, until, type GatewayProcess, type TestDb } from './helpers/gateway.ts'
 import { MockUpstream } from './helpers/mock-upstream.ts'
 
@@ -137,12 +137,8 @@ describe('images', () => {
   })
 
   test('a prepaid client is refused when its credit cannot cover n × the image price; nothing reaches the upstream', async () => {
-    const c = await ok<{ createClient: { id: string } }>(gw.url, fx.admin_token, 'mutation { createClient(input: {name: "Thin", slug: "thin"}) { id } }')
-    const id = c.createClient.id
-    await ok(gw.url, fx.admin_token, 'mutation($c: ID!) { updateClient(id: $c, input: {billingMode: PREPAID}) { id } }', { c: id })
-    await ok(gw.url, fx.admin_token, 'mutation($c: ID!) { adjustCredits(input: {clientId: $c, amountCents: 10, reason: "seed"}) { id } }', { c: id })
-    const k = await ok<{ mintGuardrailedKey: { secret: string } }>(gw.url, fx.admin_token, 'mutation($c: ID!) { mintGuardrailedKey(input: {clientId: $c}) { secret } }', { c: id })
-    const thin = new OpenAI({ apiKey: k.mintGuardrailedKey.secret, baseURL: `${gw.url}/v1/proxy`, maxRetries: 0 })
+    const c = await prepaidClient(gw.url, fx.admin_token, 'thin', 10)
+    const thin = new OpenAI({ apiKey: c.key, baseURL: `${gw.url}/v1/proxy`, maxRetries: 0 })
     openai.reset()
     // 10 cents covers two standard dall-e-3 images (8 cents) but not three (12 cents).
     const refused = await thin.images.generate({ model: 'dall-e-3', prompt: 'x', n: 3 }).catch((x: unknown) => x)

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import type { Database } from '../src/shared/db.ts'
 import { bootstrap, type BootstrapResult } from '../src/tenancy/bootstrap.ts'
 import { createRoute } from '../src/tenancy/routes.ts'
-import { ok } from './helpers/admin.ts'
+import { ok, prepaidClient } from './helpers/admin.ts'
 import { readyDb, startGateway, testDb, until, type GatewayProcess, type TestDb } from './helpers/gateway.ts'
 import { MockVideo } from './helpers/mock-video.ts'
 
@@ -42,14 +42,7 @@ async function final(id: string, key = fx.api_key!, url = gw.url): Promise<Job> 
   )
 }
 
-async function prepaid(slug: string, cents: number) {
-  const c = await ok<{ createClient: { id: string } }>(gw.url, fx.admin_token, `mutation { createClient(input: {name: "${slug}", slug: "${slug}"}) { id } }`)
-  const id = c.createClient.id
-  await ok(gw.url, fx.admin_token, 'mutation($c: ID!) { updateClient(id: $c, input: {billingMode: PREPAID}) { id } }', { c: id })
-  await ok(gw.url, fx.admin_token, 'mutation($c: ID!, $a: Int!) { adjustCredits(input: {clientId: $c, amountCents: $a, reason: "seed"}) { id } }', { c: id, a: cents })
-  const k = await ok<{ mintGuardrailedKey: { secret: string } }>(gw.url, fx.admin_token, 'mutation($c: ID!) { mintGuardrailedKey(input: {clientId: $c}) { secret } }', { c: id })
-  return { id, key: k.mintGuardrailedKey.secret }
-}
+const prepaid = (slug: string, cents: number) => prepaidClient(gw.url, fx.admin_token, slug, cents)
 
 const ledger = (clientId: string) => conn.sql<{ kind: string; amount_nano: bigint }[]>`select kind, amount_nano from credit_ledger where client_id = ${clientId} and kind <> 'adjustment' order by id`
 const balance = async (clientId: string) => (await conn.sql<{ b: bigint }[]>`select balance_nano as b from credit_accounts where client_id = ${clientId}`)[0]!.b

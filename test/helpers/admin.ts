@@ -38,3 +38,13 @@ export function hsJwt(secret: string, claims: Record<string, unknown>, opts: { a
   jwt = jwt.setExpirationTime(opts.expiresIn ?? '1h')
   return jwt.sign(new TextEncoder().encode(secret))
 }
+
+/** A new PREPAID client of the token's firm with `cents` of credit and one key. */
+export async function prepaidClient(url: string, token: string, slug: string, cents: number): Promise<{ id: string; key: string }> {
+  const c = await ok<{ createClient: { id: string } }>(url, token, 'mutation($n: String!) { createClient(input: {name: $n, slug: $n}) { id } }', { n: slug })
+  const id = c.createClient.id
+  await ok(url, token, 'mutation($c: ID!) { updateClient(id: $c, input: {billingMode: PREPAID}) { id } }', { c: id })
+  await ok(url, token, 'mutation($c: ID!, $a: Int!) { adjustCredits(input: {clientId: $c, amountCents: $a, reason: "seed"}) { id } }', { c: id, a: cents })
+  const k = await ok<{ mintGuardrailedKey: { secret: string } }>(url, token, 'mutation($c: ID!) { mintGuardrailedKey(input: {clientId: $c}) { secret } }', { c: id })
+  return { id, key: k.mintGuardrailedKey.secret }
+}
