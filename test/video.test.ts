@@ -126,6 +126,7 @@ describe('video jobs', () => {
     ])
     expect(await balance(c.id)).toBe(1_600_000_000n)
     expect(video.submitted.at(-1)!).toMatchObject({ path: '/v1/videos', body: { model: 'sora-2', prompt: 'a fox', seconds: '8' } })
+    expect(video.submitted.at(-1)!.headers['content-type']).toStartWith('multipart/form-data; boundary=')
     const file = await fetch(done.result_url!, { headers: { 'X-Viapi-Key': c.key } })
     expect(await file.text()).toMatch(/^video bytes of \/v1\/videos\/task\d+\/content$/)
     expect(video.downloads.at(-1)!.key).toBe('Bearer sk-test')

@@ -65,7 +65,8 @@ export class MockVideo {
   private async handle(req: Request): Promise<Response> {
     const path = new URL(req.url).pathname
     if (req.method === 'POST') {
-      const body = (await req.json()) as Record<string, unknown>
+      const multipart = (req.headers.get('content-type') ?? '').startsWith('multipart/form-data')
+      const body = multipart ? Object.fromEntries([...(await req.formData()).entries()].map(([k, v]) => [k, String(v)])) : ((await req.json()) as Record<string, unknown>)
       if (this.submitStatus) return Response.json({ error: `mock refusal ${this.submitStatus}` }, { status: this.submitStatus })
       const kind = path.startsWith('/v1/videos') ? 'sora' : path.startsWith('/v1beta') ? 'veo' : 'runway'
       const id = kind === 'veo' ? `operations/op${++this.seq}` : `task${++this.seq}`

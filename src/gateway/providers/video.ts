@@ -107,13 +107,18 @@ function runway(c: Credentials): VideoAdapter {
   }
 }
 
-/** OpenAI videos (Sora): POST /videos, GET /videos/{id}; the file is at /videos/{id}/content behind the key. */
+/** OpenAI videos (Sora): POST /videos (multipart), GET /videos/{id}; the file is at /videos/{id}/content behind the key. */
 function sora(c: Credentials): VideoAdapter {
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${c.apiKey ?? ''}` }
   return {
     configured: Boolean(c.apiKey),
     async submit(s) {
-      const out = await send(`${c.baseUrl}/videos`, { method: 'POST', headers, body: JSON.stringify({ model: s.model, prompt: s.prompt, seconds: String(s.durationSeconds) }), signal: s.signal })
+      // multipart/form-data, as OpenAI documents it (and its SDKs send it).
+      const form = new FormData()
+      form.set('model', s.model)
+      form.set('prompt', s.prompt)
+      form.set('seconds', String(s.durationSeconds))
+      const out = await send(`${c.baseUrl}/videos`, { method: 'POST', headers: { authorization: headers.authorization }, body: form, signal: s.signal })
       if (typeof out.id !== 'string') throw new Error('no video id')
       return out.id
     },
