@@ -62,7 +62,7 @@ describe('tools over HTTP with a personal access token', () => {
       .map((t) => ({ name: t.name, input: Object.keys((t.inputSchema as { properties?: object }).properties ?? {}).sort(), output: Object.keys((t.outputSchema as { properties?: object } | undefined)?.properties ?? {}).sort(), annotations: t.annotations }))
       .sort((x, y) => x.name.localeCompare(y.name))
     expect(summary.map((t) => t.name)).toEqual(
-      ['create_billing_portal_url', 'create_client', 'create_route', 'get_client', 'get_credit_balance', 'get_spending_limit', 'get_usage', 'list_clients', 'list_keys', 'list_models', 'list_routes', 'mint_guardrailed_key', 'revoke_key', 'set_spending_limit', 'update_client', 'update_key'],
+      ['create_billing_portal_url', 'create_client', 'create_route', 'get_client', 'get_credit_balance', 'get_spending_limit', 'get_usage', 'list_clients', 'list_keys', 'list_models', 'list_routes', 'list_video_jobs', 'mint_guardrailed_key', 'revoke_key', 'set_spending_limit', 'update_client', 'update_key'],
     )
     expect(summary.find((t) => t.name === 'revoke_key')!.annotations).toMatchObject({ destructiveHint: true })
     expect(tools.every((t) => (t.description ?? '').length > 40)).toBe(true)
@@ -130,6 +130,10 @@ describe('tools over HTTP with a personal access token', () => {
     const zdr = (await call(c, 'list_models', { zdr: true })).structuredContent!.models as { id: string; zdr: boolean }[]
     expect(zdr.length).toBeGreaterThan(3)
     expect(zdr.every((m) => m.zdr)).toBe(true)
+    const sub = await fetch(`${gw.url}/v1/video/jobs`, { method: 'POST', headers: { 'X-Viapi-Key': a.api_key!, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'mock-video', prompt: 'waves', duration_seconds: 5 }) })
+    const job = (await sub.json()) as { viapi_job_id: string }
+    const jobs = (await call(c, 'list_video_jobs', { client_id: a.client_id })).structuredContent!.video_jobs as { id: string; model: string; duration_seconds: number }[]
+    expect(jobs[0]).toMatchObject({ id: job.viapi_job_id, model: 'mock-video', duration_seconds: 5 })
     const upd = await call(c, 'update_client', { client_id: a.client_id, billing_mode: 'prepaid' })
     expect(upd.structuredContent).toMatchObject({ billing_mode: 'prepaid' })
   })
@@ -265,7 +269,7 @@ test('stdio: `viapi mcp` reaches the gateway with a PAT and prints only protocol
   const client = new Client({ name: 'stdio-test', version: '1.0.0' })
   await client.connect(transport)
   try {
-    expect((await client.listTools()).tools).toHaveLength(16)
+    expect((await client.listTools()).tools).toHaveLength(17)
     const r = (await client.callTool({ name: 'list_clients', arguments: {} })) as ToolResult
     expect((r.structuredContent!.clients as { id: string }[]).map((c) => c.id)).toEqual([b.client_id!])
     const cross = (await client.callTool({ name: 'get_client', arguments: { client_id: a.client_id } })) as ToolResult

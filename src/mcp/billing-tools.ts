@@ -1,8 +1,8 @@
-/** @module MCP tools for money: spending limits, usage, prepaid credit and the card setup link. */
+/** @module MCP tools for money: spending limits, usage, prepaid credit, the card setup link, and video jobs with their holds. */
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { z } from 'zod'
 import type { Exec } from './exec.ts'
-import { enforcement, id, lower, READ, register, snake, upper, usd, WRITE, type Json } from './tool-kit.ts'
+import { enforcement, id, lower, nodes, READ, register, snake, upper, usd, WRITE, type Json } from './tool-kit.ts'
 
 const LIMIT = 'clientId monthlyLimitUsd limitClamped alertThresholds enforcement'
 
@@ -87,6 +87,23 @@ export function registerBillingTools(server: McpServer, exec: Exec): void {
       const d = await x('mutation($c: ID!) { createBillingPortalUrl(clientId: $c) { url expiresAt } }', { c: a.client_id })
       const l = snake(d.createBillingPortalUrl) as { url: string; expires_at: string }
       return { data: l as never, text: `Card setup link (expires ${l.expires_at}): ${l.url}` }
+    },
+  })
+
+  register(server, exec, 'list_video_jobs', {
+    title: 'List video jobs',
+    description: "List a client's async video jobs, newest first: status, model, duration, result URL, and what each holds or billed in USD.",
+    input: { client_id: id('client'), first: z.number().int().min(1).max(100).optional().describe('How many (default 20).') },
+    output: {
+      video_jobs: z.array(
+        z.object({ id: z.string(), status: z.string(), model: z.string(), provider: z.string(), duration_seconds: z.number(), result_url: z.string().nullable(), error_code: z.string().nullable(), reserved_usd: z.number(), billed_usd: z.number().nullable(), created_at: z.string() }),
+      ),
+    },
+    annotations: READ,
+    async run(a, x) {
+      const d = await x('query($c: ID!, $n: Int) { videoJobs(clientId: $c, first: $n) { edges { node { id status model provider durationSeconds resultUrl errorCode reservedUsd billedUsd createdAt } } } }', { c: a.client_id, n: a.first ?? 20 })
+      const jobs = nodes(d.videoJobs).map((j) => snake(j) as Json)
+      return { data: { video_jobs: jobs } as never, text: jobs.length ? jobs.map((j) => `${j.id} ${j.status} ${j.model} ${j.duration_seconds}s`).join('\n') : 'No video jobs.' }
     },
   })
 }

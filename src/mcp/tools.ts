@@ -229,5 +229,6 @@ export const TOOL_NAMES = [
   'get_usage',
   'get_credit_balance',
   'create_billing_portal_url',
+  'list_video_jobs',
   'mint_guardrailed_key',
 ] as const
