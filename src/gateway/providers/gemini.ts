@@ -2,12 +2,10 @@
  * @module Google Gemini (Generative Language API): generateContent and streamGenerateContent (SSE), translated both
  * ways; usage from usageMetadata. The key goes in the x-goog-api-key header, never in the URL.
  */
-import { SseParser } from './sse-parse.ts'
+import { retryAfterHeader, translatedStream } from './sse-parse.ts'
 import { fromGeminiError, fromGeminiResponse, GeminiStreamTranslator, GeminiTranslationError, toGeminiRequest } from './gemini-translate.ts'
 import type { ChatDispatch, Credentials, EmbedDispatch, ProviderAdapter } from './types.ts'
 
-const enc = new TextEncoder()
-const frame = (o: unknown) => enc.encode(`data: ${JSON.stringify(o)}\n\n`)
 
 export function geminiAdapter(creds: Credentials): ProviderAdapter {
   return {
@@ -33,53 +31,11 @@ export function geminiAdapter(creds: Credentials): ProviderAdapter {
       })
       const created = Math.floor(Date.now() / 1000)
       if (!res.ok) {
-        const v = res.headers.get('retry-after')
-        return Response.json(fromGeminiError(res.status, await res.json().catch(() => null)), { status: res.status, headers: v ? { 'retry-after': v } : {} })
+        return Response.json(fromGeminiError(res.status, await res.json().catch(() => null)), { status: res.status, headers: retryAfterHeader(res) })
       }
       if (!call.stream) return Response.json(fromGeminiResponse((await res.json()) as Record<string, unknown>, model, created))
-      const reader = res.body!.getReader()
-      const parser = new SseParser()
       const t = new GeminiStreamTranslator(model, created)
-      const decoder = new TextDecoder()
-      return new Response(
-        new ReadableStream<Uint8Array>({
-          async pull(controller) {
-            for (;;) {
-              const { done, value } = await reader.read()
-              if (done) {
-                if (parser.pending > 0) {
-                  controller.error(new Error('the upstream stream ended mid-event'))
-                  return
-                }
-                for (const p of t.end()) controller.enqueue(frame(p))
-                controller.enqueue(enc.encode('data: [DONE]\n\n'))
-                controller.close()
-                return
-              }
-              let sent = false
-              for (const ev of parser.push(decoder.decode(value, { stream: true }))) {
-                let data: Record<string, unknown>
-                try {
-                  data = JSON.parse(ev.data) as Record<string, unknown>
-                } catch {
-                  controller.error(new Error('the upstream sent an event that is not JSON'))
-                  await reader.cancel().catch(() => {})
-                  return
-                }
-                for (const p of t.chunkOf(data)) {
-                  controller.enqueue(frame(p))
-                  sent = true
-                }
-              }
-              if (sent) return
-            }
-          },
-          cancel(reason) {
-            return reader.cancel(reason)
-          },
-        }),
-        { headers: { 'content-type': 'text/event-stream' } },
-      )
+      return translatedStream(res.body!, { event: (_name, data) => t.chunkOf(data), atEnd: (pending) => (pending > 0 ? new Error('the upstream stream ended mid-event') : t.end()) })
     },
     async embeddings(call: EmbedDispatch): Promise<Response> {
       const model = String(call.body.model)

@@ -1,4 +1,4 @@
-/** @module A small SSE parser for upstreams whose streams the adapters translate (Anthropic, Gemini). */
+/** @module Upstream SSE streams the adapters translate (Anthropic, Gemini): a small parser and the chunk stream built on it. */
 
 /** Splits an SSE byte stream into (event, data) pairs; keeps what is incomplete for the next push. */
 export class SseParser {
@@ -26,4 +26,76 @@ export class SseParser {
   get pending(): number {
     return this.buf.length
   }
+}
+
+/** Turns one upstream's events into OpenAI chunks. */
+export interface ChunkTranslator {
+  /** The OpenAI chunks for one event (`event` is the SSE event name, else the data's `type`). */
+  event(event: string, data: Record<string, unknown>): object[]
+  /** True once the upstream's own end event arrived: the stream ends there, with [DONE]. */
+  readonly ended?: boolean
+  /**
+   * At the upstream's end of body: the last chunks before [DONE]; null to close without [DONE] (the gateway then
+   * reports the break); an Error to fail the stream. `pendingBytes` is what was left of an incomplete event.
+   */
+  atEnd(pendingBytes: number): object[] | null | Error
+}
+
+const enc = new TextEncoder()
+const frame = (o: unknown) => enc.encode(`data: ${JSON.stringify(o)}\n\n`)
+const DONE = enc.encode('data: [DONE]\n\n')
+
+/** An upstream SSE body as an OpenAI chunk stream, translated event by event as it arrives. */
+export function translatedStream(body: ReadableStream<Uint8Array>, t: ChunkTranslator): Response {
+  const reader = body.getReader()
+  const parser = new SseParser()
+  const decoder = new TextDecoder()
+  const stream = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      for (;;) {
+        const { done, value } = await reader.read()
+        if (done) {
+          const last = t.atEnd(parser.pending)
+          if (last instanceof Error) return controller.error(last)
+          if (last) {
+            for (const p of last) controller.enqueue(frame(p))
+            controller.enqueue(DONE)
+          }
+          return controller.close()
+        }
+        let sent = false
+        for (const ev of parser.push(decoder.decode(value, { stream: true }))) {
+          let data: Record<string, unknown>
+          try {
+            data = JSON.parse(ev.data) as Record<string, unknown>
+          } catch {
+            controller.error(new Error('the upstream sent an event that is not JSON'))
+            await reader.cancel().catch(() => {})
+            return
+          }
+          for (const p of t.event(ev.event !== 'message' ? ev.event : String(data.type ?? ''), data)) {
+            controller.enqueue(frame(p))
+            sent = true
+          }
+          if (t.ended) {
+            controller.enqueue(DONE)
+            controller.close()
+            await reader.cancel().catch(() => {})
+            return
+          }
+        }
+        if (sent) return
+      }
+    },
+    cancel(reason) {
+      return reader.cancel(reason)
+    },
+  })
+  return new Response(stream, { headers: { 'content-type': 'text/event-stream' } })
+}
+
+/** The upstream's Retry-After, passed on with its error. */
+export function retryAfterHeader(res: Response): Record<string, string> {
+  const v = res.headers.get('retry-after')
+  return v ? { 'retry-after': v } : {}
 }
