@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test'
 import { usdToNano } from '../shared/money.ts'
-import { applyMarkup, imageUnitPrice, tokenCost, type ImageUnitPrices, type TokenPrices } from './pricing.ts'
+import { applyMarkup, imageUnitPrice, mostBilled, tokenCost, type ImageUnitPrices, type TokenPrices } from './pricing.ts'
 
 const gpt4oMini: TokenPrices = { inputPerMtok: usdToNano('0.15'), cachedInputPerMtok: usdToNano('0.075'), outputPerMtok: usdToNano('0.60') }
 const gpt4o: TokenPrices = { inputPerMtok: usdToNano('2.50'), cachedInputPerMtok: usdToNano('1.25'), outputPerMtok: usdToNano('10') }
@@ -72,5 +72,13 @@ describe('imageUnitPrice', () => {
     ['flat price ignores size', flat, '1024x1024', 'hd', 70_000_000n],
   ])('%s', (_name, p, size, quality, expected) => {
     expect(imageUnitPrice(p, size, quality)).toBe(expected)
+  })
+})
+
+describe('mostBilled', () => {
+  test('the priciest target, with markup; nothing for no targets', () => {
+    // 30 % markup on the dearest of 100, 250 and 40 nano-dollars
+    expect(mostBilled([100n, 250n, 40n], 3000, (c) => c)).toBe(325n)
+    expect(mostBilled([], 3000, (c: bigint) => c)).toBe(0n)
   })
 })

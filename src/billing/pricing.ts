@@ -65,3 +65,13 @@ export function imageUnitPrice(p: ImageUnitPrices, size: unknown, quality: unkno
   const q = typeof quality === 'string' && quality !== 'auto' ? quality : p.quality
   return p.prices.get(`${s}/${q}`) ?? p.prices.get(s) ?? p.prices.get('*') ?? null
 }
+
+/** The most a request can bill across the targets it may run on: the priciest provider cost, with markup. */
+export function mostBilled<T>(targets: readonly T[], markupBps: number, costOf: (t: T) => bigint): bigint {
+  let worst = 0n
+  for (const t of targets) {
+    const billed = applyMarkup(costOf(t), markupBps).billedNano
+    if (billed > worst) worst = billed
+  }
+  return worst
+}

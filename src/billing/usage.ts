@@ -216,24 +216,10 @@ export async function usageReport(sql: Sql, clientId: string, window: Window, ti
   }
 }
 
-export interface ExportRow {
-  created_at: Date
-  id: string
-  client_id: string
-  client_name: string | null
-  key_prefix: string | null
-  model_requested: string
-  model_used: string | null
-  provider: string | null
-  prompt_tokens: number
-  completion_tokens: number
-  cached_tokens: number
-  cost_nano: bigint
-  markup_nano: bigint
-  billed_nano: bigint
-  status: number
-  stream: boolean
-}
+export type ExportRow = Pick<
+  UsageRowInsert,
+  'created_at' | 'id' | 'client_id' | 'model_requested' | 'model_used' | 'provider' | 'prompt_tokens' | 'completion_tokens' | 'cached_tokens' | 'cost_nano' | 'markup_nano' | 'billed_nano' | 'status' | 'stream'
+> & { client_name: string | null; key_prefix: string | null }
 
 export interface ExportFilter {
   scope: FirmScope

@@ -12,7 +12,7 @@ import {
 } from '../shared/errors.ts'
 import { redact } from '../shared/secrets.ts'
 import { authenticate } from './auth.ts'
-import { applyMarkup, tokenCost } from '../billing/pricing.ts'
+import { mostBilled, tokenCost } from '../billing/pricing.ts'
 import { parseChatBody, readJsonBody, type ChatBody } from './body.ts'
 import type { GatewayContext } from './context.ts'
 import type { KeyEntry } from './key-cache.ts'
@@ -67,13 +67,7 @@ export async function handleChat(gw: GatewayContext, request: Request, requestId
 
 /** The most the request can bill on any of its targets: every body byte a prompt token, the whole output limit. */
 function worstCase(chat: ChatBody, targets: Target[], markupBps: number): bigint {
-  let worst = 0n
-  for (const t of targets) {
-    const completionTokens = chat.maxTokens ?? t.model.maxOutputTokens ?? 4096
-    const billed = applyMarkup(tokenCost(t.model.prices, { promptTokens: chat.bytes, cachedTokens: 0, completionTokens }), markupBps).billedNano
-    if (billed > worst) worst = billed
-  }
-  return worst
+  return mostBilled(targets, markupBps, (t) => tokenCost(t.model.prices, { promptTokens: chat.bytes, cachedTokens: 0, completionTokens: chat.maxTokens ?? t.model.maxOutputTokens ?? 4096 }))
 }
 
 function upstreamBody(chat: ChatBody, target: Target): Record<string, unknown> {

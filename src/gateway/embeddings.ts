@@ -2,7 +2,7 @@
  * @module POST /v1/proxy/embeddings: OpenAI's embeddings request, routed like chat (aliases, allowlists, limits,
  * fallbacks, breakers), priced at the model's input price through the same meter, with the viapi block.
  */
-import { applyMarkup, tokenCost } from '../billing/pricing.ts'
+import { mostBilled, tokenCost } from '../billing/pricing.ts'
 import { InvalidRequest } from '../shared/errors.ts'
 import { authenticate } from './auth.ts'
 import { readJsonBody } from './body.ts'
@@ -21,11 +21,7 @@ export async function handleEmbeddings(gw: GatewayContext, request: Request, req
   if (!ok) throw new InvalidRequest("'input' must be a string or an array of 1 to 2048 items.", 'input', 'invalid_type')
   const model = body.model
   const targets = admitTargets(gw, entry, model, 'embedding')
-  let worst = 0n
-  for (const t of targets) {
-    const b = applyMarkup(tokenCost(t.model.prices, { promptTokens: bytes, cachedTokens: 0, completionTokens: 0 }), entry.ctx.markupBps).billedNano
-    if (b > worst) worst = b
-  }
+  const worst = mostBilled(targets, entry.ctx.markupBps, (t) => tokenCost(t.model.prices, { promptTokens: bytes, cachedTokens: 0, completionTokens: 0 }))
   const admission = await gw.guard.admit(entry.ctx, worst, Date.now())
   Object.assign(headers, admission.headers)
   const meter = new RequestMeter(gw.meter, entry.ctx, requestId, model, false, startedAt, (billed) => gw.guard.settle(entry.ctx, admission, billed, Date.now()), 'embeddings')

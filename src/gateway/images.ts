@@ -3,7 +3,7 @@
  * Reserved at n × the per-image price (plus the prompt at the input price where the model bills tokens), billed per
  * image delivered — or by token usage where the model reports it (gpt-image-1) — with the viapi block.
  */
-import { applyMarkup, imageUnitPrice, tokenCost } from '../billing/pricing.ts'
+import { imageUnitPrice, mostBilled, tokenCost } from '../billing/pricing.ts'
 import { InvalidRequest } from '../shared/errors.ts'
 import { authenticate } from './auth.ts'
 import { readJsonBody } from './body.ts'
@@ -55,12 +55,7 @@ export async function handleImages(gw: GatewayContext, request: Request, request
   const { body, bytes } = await readJsonBody(request, gw.config.bodyLimitBytes)
   const req = parseImageRequest(body, bytes)
   const priced = pricedImageTargets(admitTargets(gw, entry, req.model, 'image'), req)
-  let worst = 0n
-  for (const p of priced) {
-    const billed = applyMarkup(imageWorstCost(req, p), entry.ctx.markupBps).billedNano
-    if (billed > worst) worst = billed
-  }
-  const admission = await gw.guard.admit(entry.ctx, worst, Date.now(), true)
+  const admission = await gw.guard.admit(entry.ctx, mostBilled(priced, entry.ctx.markupBps, (p) => imageWorstCost(req, p)), Date.now(), true)
   Object.assign(headers, admission.headers)
   const meter = new RequestMeter(gw.meter, entry.ctx, requestId, req.model, false, startedAt, (billed) => gw.guard.settle(entry.ctx, admission, billed, Date.now()), 'images.generations')
   const unitOf = new Map(priced.map((p) => [p.target, p.unitNano]))

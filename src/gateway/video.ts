@@ -3,14 +3,14 @@
  * insufficient_quota when that cannot be covered) and answers 202 at once; GET /v1/video/jobs/{id} shows the job to
  * its own client or its firm's admins. The worker (video-worker.ts) submits, polls and settles.
  */
-import { getJob, type VideoJob } from '../billing/jobs.ts'
-import { createJob } from '../billing/jobs.ts'
-import { applyMarkup } from '../billing/pricing.ts'
+import { createJob, getJob, type VideoJob } from '../billing/jobs.ts'
+import { applyMarkup, mostBilled } from '../billing/pricing.ts'
 import { describeError, log } from '../shared/log.ts'
 import { BadGateway, InvalidRequest, NotFound, ServiceUnavailable } from '../shared/errors.ts'
 import { nanoToUsd } from '../shared/money.ts'
 import { publicOrigin } from '../shared/origin.ts'
-import { authenticate } from './auth.ts'
+import { KEY_PREFIX } from '../tenancy/keys.ts'
+import { authenticate, extractKey } from './auth.ts'
 import { readJsonBody } from './body.ts'
 import { admitTargets } from './targets.ts'
 import type { GatewayContext } from './context.ts'
@@ -49,12 +49,7 @@ export function videoPlan(targets: Target[], req: VideoRequest): { seconds: numb
 
 /** The most a job can bill: its duration at the priciest target it may run on, with markup. */
 export function videoHold(targets: Target[], seconds: number, markupBps: number): bigint {
-  let worst = 0n
-  for (const t of targets) {
-    const billed = applyMarkup(BigInt(seconds) * t.model.video!.perSecondNano, markupBps).billedNano
-    if (billed > worst) worst = billed
-  }
-  return worst
+  return mostBilled(targets, markupBps, (t) => BigInt(seconds) * t.model.video!.perSecondNano)
 }
 
 export async function submitVideoJob(gw: GatewayContext, request: Request, headers: Record<string, string | number>): Promise<Response> {
@@ -100,9 +95,8 @@ export async function submitVideoJob(gw: GatewayContext, request: Request, heade
 
 /** The job, if the caller may see it: its own client's key, or an admin of its firm; 404 for anyone else. */
 async function visibleJob(gw: GatewayContext, request: Request, id: string, adminFirm: (request: Request) => Promise<string | undefined>): Promise<VideoJob> {
-  const header = request.headers.get('x-viapi-key') ?? request.headers.get('authorization') ?? ''
   let allowed: (job: VideoJob) => boolean
-  if (header.includes('vi_live_')) {
+  if (extractKey(request.headers)?.startsWith(KEY_PREFIX)) {
     const entry = await authenticate(gw.keys, request.headers, Date.now())
     allowed = (job) => job.clientId === entry.ctx.clientId
   } else {
