@@ -1,4 +1,5 @@
 /** A local fake of the Stripe API for the `stripe` SDK (pointed at it by STRIPE_API_BASE): records what it is asked. */
+import { LocalServer } from './local-server.ts'
 
 export interface StripeCall {
   method: string
@@ -7,34 +8,21 @@ export interface StripeCall {
   idempotencyKey: string | null
 }
 
-export class FakeStripe {
+export class FakeStripe extends LocalServer {
   calls: StripeCall[] = []
   /** When set, creating a PaymentIntent fails as a declined card. */
   declineCards = false
   private n = 0
   private byIdempotency = new Map<string, unknown>()
-  private server: ReturnType<typeof Bun.serve> | null = null
-  port = 0
-
-  start(): this {
-    this.server = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: (req) => this.handle(req) })
-    this.port = this.server.port!
-    return this
-  }
-
   get base(): string {
-    return `http://127.0.0.1:${this.port}`
-  }
-
-  async stop(): Promise<void> {
-    await this.server?.stop(true)
+    return this.origin
   }
 
   created(path: string): StripeCall[] {
     return this.calls.filter((c) => c.method === 'POST' && c.path === path)
   }
 
-  private async handle(req: Request): Promise<Response> {
+  protected async handle(req: Request): Promise<Response> {
     const url = new URL(req.url)
     const params = new URLSearchParams(req.method === 'POST' ? await req.text() : url.search)
     const key = req.headers.get('idempotency-key')

@@ -1,4 +1,5 @@
 /** A local Anthropic Messages API look-alike speaking its documented wire format, recording what it was sent. */
+import { LocalServer } from './local-server.ts'
 
 export interface AnthropicScenario {
   text?: string
@@ -10,27 +11,14 @@ export interface AnthropicScenario {
 
 const enc = new TextEncoder()
 
-export class MockAnthropic {
+export class MockAnthropic extends LocalServer {
   scenario: AnthropicScenario = {}
   requests: { body: Record<string, unknown>; headers: Record<string, string> }[] = []
-  private server: ReturnType<typeof Bun.serve> | null = null
-  port = 0
-
-  start(): this {
-    this.server = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: (req) => this.handle(req) })
-    this.port = this.server.port!
-    return this
-  }
-
   get baseUrl(): string {
-    return `http://127.0.0.1:${this.port}`
+    return this.origin
   }
 
-  async stop(): Promise<void> {
-    await this.server?.stop(true)
-  }
-
-  private async handle(req: Request): Promise<Response> {
+  protected async handle(req: Request): Promise<Response> {
     const body = (await req.json()) as Record<string, unknown>
     this.requests.push({ body, headers: Object.fromEntries(req.headers.entries()) })
     const s = this.scenario

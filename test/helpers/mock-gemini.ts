@@ -1,4 +1,5 @@
 /** A local Generative Language API look-alike (generateContent, streamGenerateContent?alt=sse), recording requests. */
+import { LocalServer } from './local-server.ts'
 
 export interface GeminiScenario {
   text?: string
@@ -7,27 +8,14 @@ export interface GeminiScenario {
   status?: number
 }
 
-export class MockGemini {
+export class MockGemini extends LocalServer {
   scenario: GeminiScenario = {}
   requests: { path: string; search: string; body: Record<string, unknown>; headers: Record<string, string> }[] = []
-  private server: ReturnType<typeof Bun.serve> | null = null
-  port = 0
-
-  start(): this {
-    this.server = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: (req) => this.handle(req) })
-    this.port = this.server.port!
-    return this
-  }
-
   get baseUrl(): string {
-    return `http://127.0.0.1:${this.port}`
+    return this.origin
   }
 
-  async stop(): Promise<void> {
-    await this.server?.stop(true)
-  }
-
-  private async handle(req: Request): Promise<Response> {
+  protected async handle(req: Request): Promise<Response> {
     const url = new URL(req.url)
     const body = (await req.json()) as Record<string, unknown>
     this.requests.push({ path: url.pathname, search: url.search, body, headers: Object.fromEntries(req.headers.entries()) })

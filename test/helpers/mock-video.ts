@@ -5,6 +5,7 @@
  * GET /v1beta/operations/{id}). Each task walks through a script of states, one per poll; `hold` freezes every
  * task where it is until released.
  */
+import { LocalServer } from './local-server.ts'
 
 export type Step = 'queued' | 'running' | 'completed' | 'failed'
 
@@ -23,7 +24,7 @@ export interface Submitted {
   taskId: string
 }
 
-export class MockVideo {
+export class MockVideo extends LocalServer {
   /** The states the next tasks walk through, one per poll; the last state stays. */
   script: Step[] = ['queued', 'running', 'completed']
   /** Seconds the next Sora tasks report (null: the requested). */
@@ -36,21 +37,7 @@ export class MockVideo {
   downloads: { path: string; key: string | null }[] = []
   polls = 0
   private tasks = new Map<string, Task>()
-  private server: ReturnType<typeof Bun.serve> | null = null
   private seq = 0
-
-  start(): this {
-    this.server = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: (req) => this.handle(req) })
-    return this
-  }
-
-  get origin(): string {
-    return `http://127.0.0.1:${this.server!.port}`
-  }
-
-  async stop(): Promise<void> {
-    await this.server?.stop(true)
-  }
 
   reset(): void {
     this.script = ['queued', 'running', 'completed']
@@ -62,7 +49,7 @@ export class MockVideo {
     this.polls = 0
   }
 
-  private async handle(req: Request): Promise<Response> {
+  protected async handle(req: Request): Promise<Response> {
     const path = new URL(req.url).pathname
     if (req.method === 'POST') {
       const multipart = (req.headers.get('content-type') ?? '').startsWith('multipart/form-data')
