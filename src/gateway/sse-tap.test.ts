@@ -118,8 +118,8 @@ describe('SseTap', () => {
     expect(() => tap.push(enc.encode('data: ' + 'x'.repeat(200)))).toThrow(StreamProtocolError)
   })
 
-  test('invalid JSON in a finish event is a protocol error', () => {
+  test('invalid JSON in a usage event is a protocol error (the one event the tap must read)', () => {
     const tap = new SseTap({ clientWantsUsage: false, maxEventBytes: 1 << 20, settle: () => ({}) })
-    expect(() => tap.push(enc.encode('data: {"finish_reason":"stop", nope\n\n'))).toThrow(StreamProtocolError)
+    expect(() => tap.push(enc.encode('data: {"usage":{"prompt_tokens":1}, nope\n\n'))).toThrow(StreamProtocolError)
   })
 })

@@ -27,6 +27,7 @@ const LFLF = Buffer.from('\n\n')
 const FINISH = [Buffer.from('"finish_reason":"'), Buffer.from('"finish_reason": "')]
 const USAGE = [Buffer.from('"usage":{'), Buffer.from('"usage": {')]
 const DONE = Buffer.from('[DONE]')
+const DATA = Buffer.from('data:')
 const encoder = new TextEncoder()
 
 interface ChunkJson {
@@ -49,7 +50,9 @@ function startsLikeSse(buf: Buffer, at: number): boolean {
 
 export class SseTap {
   private tail: Buffer | null = null
-  private held: (ChunkJson | Buffer)[] = []
+  private held: Buffer[] = []
+  /** The held finish chunk that takes the block. */
+  private lastFinish = -1
   private holding = false
   private settled = false
   /** Complete events passed so far; the estimate of generated tokens when no usage arrives. */
@@ -130,13 +133,11 @@ export class SseTap {
 
   private event(ev: Buffer, out: Uint8Array[]): void {
     if (!startsLikeSse(ev, 0)) throw new StreamProtocolError('upstream sent something that is not an event stream')
-    const text = ev.toString()
-    const data = dataOf(text)
-    if (data === null) {
+    if (ev.indexOf(DATA) === -1) {
       this.pass(ev, out)
       return
     }
-    if (data === '[DONE]') {
+    if (ev.indexOf(DONE) !== -1 && dataOf(ev.toString()) === '[DONE]') {
       this.sawDone = true
       this.release(out)
       // The client asked for usage but the upstream sent none: still give it the block, on an empty-choices chunk.
@@ -144,38 +145,29 @@ export class SseTap {
       out.push(ev)
       return
     }
-    if (!hasAny(ev, FINISH) && !hasAny(ev, USAGE)) {
-      this.events++
-      this.pass(ev, out)
-      return
-    }
-    let json: ChunkJson
-    try {
-      json = JSON.parse(data) as ChunkJson
-    } catch {
-      throw new StreamProtocolError('upstream sent an event that is not valid JSON')
-    }
     this.events++
-    const finishes = Array.isArray(json.choices) && json.choices.some((c) => c?.finish_reason)
-    const usage = json.usage && typeof json.usage === 'object' ? json.usage : null
-    if (usage) {
-      this.usage = usage
-      const block = this.settleOnce(usage)
-      if (this.opts.clientWantsUsage) {
-        this.release(out)
-        out.push(frame({ ...json, viapi: block }))
-      } else if (finishes) {
-        // Usage on the finish chunk itself (some compatible upstreams): place the block there.
-        this.release(out)
-        out.push(frame({ ...json, viapi: block }))
-      } else {
-        this.release(out, block)
+    // The patterns are quoted keys, which cannot occur unescaped inside a JSON string: a hit is the real field.
+    const finishes = hasAny(ev, FINISH)
+    if (hasAny(ev, USAGE)) {
+      const json = parseData(ev)
+      const usage = json.usage && typeof json.usage === 'object' ? json.usage : null
+      if (usage) {
+        this.usage = usage
+        const block = this.settleOnce(usage)
+        if (this.opts.clientWantsUsage || finishes) {
+          // Usage wanted, or on the finish chunk itself (some compatible upstreams): place the block there.
+          this.release(out)
+          out.push(withBlock(ev, block))
+        } else {
+          this.release(out, block)
+        }
+        return
       }
-      return
     }
     if (finishes && !this.opts.clientWantsUsage) {
       this.holding = true
-      this.held.push(json)
+      this.held.push(Buffer.from(ev))
+      this.lastFinish = this.held.length - 1
       return
     }
     this.pass(ev, out)
@@ -198,13 +190,9 @@ export class SseTap {
     this.holding = false
     let placed = block ?? null
     if (placed === null && !this.settled) placed = this.settleOnce(null)
-    let lastJson = -1
-    for (let i = 0; i < this.held.length; i++) if (!(this.held[i] instanceof Buffer)) lastJson = i
-    this.held.forEach((h, i) => {
-      if (h instanceof Buffer) out.push(h)
-      else out.push(frame(i === lastJson && placed ? { ...h, viapi: placed } : h))
-    })
+    for (let i = 0; i < this.held.length; i++) out.push(i === this.lastFinish && placed ? withBlock(this.held[i]!, placed) : this.held[i]!)
     this.held = []
+    this.lastFinish = -1
   }
 }
 
@@ -247,6 +235,33 @@ function dataOf(text: string): string | null {
     data = data === null ? v : `${data}\n${v}`
   }
   return data
+}
+
+function parseData(ev: Buffer): ChunkJson {
+  const data = dataOf(ev.toString())
+  try {
+    const json = JSON.parse(data ?? '') as unknown
+    if (json && typeof json === 'object' && !Array.isArray(json)) return json as ChunkJson
+  } catch {
+    // reported below
+  }
+  throw new StreamProtocolError('upstream sent an event that is not valid JSON')
+}
+
+const isSpace = (c: number | undefined) => c === 10 || c === 32 || c === 9
+
+/**
+ * The event with `"viapi": block` added to its JSON. An event of one data line holding a non-empty object (every
+ * known upstream) gets it spliced in before the closing brace, without re-serialising; anything else is re-framed.
+ */
+function withBlock(ev: Buffer, block: unknown): Uint8Array {
+  const end = ev.lastIndexOf(125)
+  let after = end + 1
+  while (end !== -1 && after < ev.length && isSpace(ev[after])) after++
+  let before = end - 1
+  while (before > 0 && isSpace(ev[before])) before--
+  if (end === -1 || after !== ev.length || ev[before] === 123 || ev.indexOf(DATA) !== ev.lastIndexOf(DATA)) return frame({ ...parseData(ev), viapi: block })
+  return Buffer.concat([ev.subarray(0, end), encoder.encode(`,"viapi":${JSON.stringify(block)}`), ev.subarray(end)])
 }
 
 export function frame(json: unknown): Uint8Array {

@@ -47,48 +47,52 @@ export function streamToClient(p: StreamParts): Response {
   }
   p.clientSignal.addEventListener('abort', onClientGone, { once: true })
 
-  const body = new ReadableStream<Uint8Array>(
-    {
-      start(controller) {
-        for (const b of p.first) controller.enqueue(b)
-      },
-      async pull(controller) {
-        try {
-          for (;;) {
-            const { done, value } = await reader.read()
-            if (finished) return
-            watch.lastActivity = performance.now()
-            if (done) {
-              for (const b of tap.end()) controller.enqueue(b)
-              finish(200, 'ok', null)
-              controller.close()
-              return
-            }
-            const out = tap.push(value)
-            if (out.length > 0) {
-              for (const b of out) controller.enqueue(b)
-              return
-            }
-          }
-        } catch (err) {
-          if (finished) return
-          const reason = upstream.signal.reason
-          const [outcome, code, message] = describeBreak(reason)
-          const pending = err instanceof EndedEarly ? err.pending : safeFlush(tap)
-          for (const b of pending) controller.enqueue(b)
-          controller.enqueue(frame({ error: { message, type: 'api_error', code, param: null } }))
-          finish(outcome === 'timeout' ? 504 : 502, outcome, code)
-          controller.close()
-          upstream.abort(new Error('stream closed'))
+  // A direct stream: writes go straight to the response buffer (no per-chunk queue or promise hop) and Bun sends
+  // them when the tick ends, so a burst of events and the stream's end leave in one send. A pending write
+  // means the client is slow: wait for it before reading more (backpressure).
+  const source: Bun.DirectUnderlyingSource<Uint8Array> = {
+    type: 'direct',
+    async pull(controller) {
+      const send = async (chunks: Uint8Array[]) => {
+        let pending: Promise<number> | null = null
+        for (const c of chunks) {
+          const w = controller.write(c)
+          if (typeof w !== 'number') pending = w
         }
-      },
-      cancel() {
-        onClientGone()
-      },
+        if (pending) await pending
+      }
+      try {
+        await send(p.first)
+        for (;;) {
+          const { done, value } = await reader.read()
+          if (finished) return
+          watch.lastActivity = performance.now()
+          if (done) {
+            const rest = tap.end()
+            finish(200, 'ok', null)
+            await send(rest)
+            controller.close()
+            return
+          }
+          await send(tap.push(value))
+        }
+      } catch (err) {
+        if (finished) return
+        const reason = upstream.signal.reason
+        const [outcome, code, message] = describeBreak(reason)
+        const pending = err instanceof EndedEarly ? err.pending : safeFlush(tap)
+        finish(outcome === 'timeout' ? 504 : 502, outcome, code)
+        upstream.abort(new Error('stream closed'))
+        await send([...pending, frame({ error: { message, type: 'api_error', code, param: null } })]).catch(() => {})
+        controller.close()
+      }
     },
-    { highWaterMark: 0 },
-  )
-  return new Response(body, { status: 200, headers: SSE_HEADERS })
+    cancel() {
+      onClientGone()
+    },
+  }
+  // DOM typings (pulled in by dependencies) shadow Bun's direct-source overload.
+  return new Response(new ReadableStream(source as unknown as UnderlyingDefaultSource<Uint8Array>), { status: 200, headers: SSE_HEADERS })
 }
 
 function describeBreak(reason: unknown): [Outcome, string, string] {
