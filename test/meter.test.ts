@@ -98,8 +98,8 @@ test('prepaid rows debit credit once, even when the same batch is written again'
   expect(acct!.balance_nano).toBe(1_000_000n - 30_000n)
 })
 
-test('text survives the array literals exactly: quotes, backslashes, commas, braces, "NULL", unicode, null', async () => {
-  const tricky = ['a"b', 'back\\slash', 'c,d', '{e}', 'NULL', 'ünï €', ' spaced ', '', 'x\\"y']
+test('text survives the array literals exactly: quotes, backslashes, tabs, newlines, commas, braces, "NULL", unicode, null', async () => {
+  const tricky = ['a"b', 'back\\slash', 'c,d', '{e}', 'NULL', '\\N', 'tab\there', 'line\nbreak\r', 'ünï €', ' spaced ', '', 'x\\"y']
   const events = tricky.map((t) => ({ ...event(1n), modelRequested: t, errorCode: t === 'NULL' ? null : t }))
   const meter = new UsageMeter(conn.sql, { flushMs: 60_000, spillDir })
   for (const e of events) meter.record(e)
@@ -107,4 +107,18 @@ test('text survives the array literals exactly: quotes, backslashes, commas, bra
   const rows = await conn.sql<{ id: string; model_requested: string; error_code: string | null }[]>`select id, model_requested, error_code from usage_events where id in ${conn.sql(events.map((e) => e.id))}`
   const byId = new Map(rows.map((r) => [r.id, r]))
   for (const e of events) expect(byId.get(e.id)).toEqual({ id: e.id, model_requested: e.modelRequested, error_code: e.errorCode })
+})
+
+test('a batch that meets ids already written still writes the new ones, once', async () => {
+  const [old, fresh] = [event(5n), event(7n)]
+  const first = new UsageMeter(conn.sql, { flushMs: 60_000, spillDir })
+  first.record(old)
+  await first.drain()
+  const second = new UsageMeter(conn.sql, { flushMs: 60_000, spillDir })
+  second.record(old)
+  second.record(fresh)
+  await second.drain()
+  expect(second.queued).toBe(0)
+  const rows = await conn.sql<{ id: string; billed_nano: bigint }[]>`select id, billed_nano from usage_events where id in ${conn.sql([old.id, fresh.id])} order by billed_nano`
+  expect(rows).toEqual([{ id: old.id, billed_nano: 5n }, { id: fresh.id, billed_nano: 7n }])
 })
