@@ -120,5 +120,18 @@ test('a batch that meets ids already written still writes the new ones, once', a
   await second.drain()
   expect(second.queued).toBe(0)
   const rows = await conn.sql<{ id: string; billed_nano: bigint }[]>`select id, billed_nano from usage_events where id in ${conn.sql([old.id, fresh.id])} order by billed_nano`
-  expect(rows).toEqual([{ id: old.id, billed_nano: 5n }, { id: fresh.id, billed_nano: 7n }])
+  expect([...rows]).toEqual([{ id: old.id, billed_nano: 5n }, { id: fresh.id, billed_nano: 7n }])
+})
+
+test('spill files in the earlier snake_case shape still replay', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'viapi-spill-old-'))
+  const id = newId('req')
+  const line = { prepaid: false, id, firm_id: 'firm_x', client_id: 'cli_x', key_id: 'key_x', endpoint: 'chat.completions', model_requested: 'default', model_used: null, provider: null, prompt_tokens: 1, completion_tokens: 2, cached_tokens: 0, cost_nano: '9007199254740993', markup_nano: '0', billed_nano: '9007199254740993', status: 200, outcome: 'ok', error_code: null, usage_estimated: true, stream: true, latency_ms: 4, created_at: '2026-01-02T03:04:05.000Z' }
+  await Bun.write(join(dir, 'usage-1-1-old.jsonl'), JSON.stringify(line) + '\n')
+  const meter = new UsageMeter(conn.sql, { flushMs: 60_000, spillDir: dir })
+  expect(await meter.replaySpilled()).toBe(1)
+  const [row] = await conn.sql<{ billed_nano: bigint; usage_estimated: boolean; created_at: Date; attempt: number }[]>`select billed_nano, usage_estimated, created_at, attempt from usage_events where id = ${id}`
+  expect(row).toEqual({ billed_nano: 9_007_199_254_740_993n, usage_estimated: true, created_at: new Date('2026-01-02T03:04:05.000Z'), attempt: 0 })
+  expect(readdirSync(dir)).toEqual([])
+  rmSync(dir, { recursive: true, force: true })
 })

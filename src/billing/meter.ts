@@ -7,36 +7,15 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { join } from 'node:path'
 import type { Pool } from '../shared/db.ts'
 import { describeError, log } from '../shared/log.ts'
-import { insertUsage, type UsageRowInsert } from './usage.ts'
+import { insertUsage, type UsageRow } from './usage.ts'
 
 export type Outcome = 'ok' | 'upstream_error' | 'upstream_rejected' | 'timeout' | 'client_abort' | 'shutdown' | 'internal_error'
 
-export interface UsageEvent {
-  id: string
-  firmId: string
-  clientId: string
-  keyId: string
-  endpoint: string
-  modelRequested: string
-  modelUsed: string | null
-  provider: string | null
-  promptTokens: number
-  completionTokens: number
-  cachedTokens: number
-  costNano: bigint
-  markupNano: bigint
-  billedNano: bigint
-  status: number
+/** A settled request (or failed attempt) as the meter queues it. */
+export interface UsageEvent extends UsageRow {
   outcome: Outcome
-  errorCode: string | null
-  usageEstimated: boolean
-  stream: boolean
-  latencyMs: number
-  createdAt: Date
   /** The client was on prepaid billing when the request ran: its credit is debited by the billed amount. */
   prepaid: boolean
-  /** 0 for the request itself; n for its n-th failed attempt (nothing billed). */
-  attempt?: number
 }
 
 export interface MeterOptions {
@@ -49,48 +28,38 @@ export interface MeterOptions {
   onDebited?: (clientIds: string[]) => void
 }
 
-const row = (e: UsageEvent): Queued => ({
-  prepaid: e.prepaid,
-  id: e.id,
-  firm_id: e.firmId,
-  client_id: e.clientId,
-  key_id: e.keyId,
-  endpoint: e.endpoint,
-  model_requested: e.modelRequested,
-  model_used: e.modelUsed,
-  provider: e.provider,
-  prompt_tokens: e.promptTokens,
-  completion_tokens: e.completionTokens,
-  cached_tokens: e.cachedTokens,
-  cost_nano: e.costNano,
-  markup_nano: e.markupNano,
-  billed_nano: e.billedNano,
-  status: e.status,
-  outcome: e.outcome,
-  error_code: e.errorCode,
-  usage_estimated: e.usageEstimated,
-  stream: e.stream,
-  latency_ms: e.latencyMs,
-  created_at: e.createdAt,
-  attempt: e.attempt ?? 0,
-})
-
-/** A row to insert, and whether it debits prepaid credit. */
-type Queued = UsageRowInsert & { prepaid: boolean }
-type Row = Queued
+type Row = UsageRow & { prepaid: boolean }
 
 const toJson = (r: Row) => JSON.stringify(r, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))
 
+/** A spilled line: this version's shape, or the snake_case one earlier versions wrote. */
 function fromJson(line: string): Row {
   const o = JSON.parse(line) as Record<string, unknown>
+  const f = (camel: string, snake: string): unknown => (camel in o ? o[camel] : o[snake])
   return {
-    ...(o as unknown as Row),
-    prepaid: o.prepaid === true,
-    cost_nano: BigInt(o.cost_nano as string),
-    markup_nano: BigInt(o.markup_nano as string),
-    billed_nano: BigInt(o.billed_nano as string),
-    created_at: new Date(o.created_at as string),
+    id: o.id as string,
+    firmId: f('firmId', 'firm_id') as string,
+    clientId: f('clientId', 'client_id') as string,
+    keyId: f('keyId', 'key_id') as string,
+    endpoint: o.endpoint as string,
+    modelRequested: f('modelRequested', 'model_requested') as string,
+    modelUsed: (f('modelUsed', 'model_used') ?? null) as string | null,
+    provider: (o.provider ?? null) as string | null,
+    promptTokens: f('promptTokens', 'prompt_tokens') as number,
+    completionTokens: f('completionTokens', 'completion_tokens') as number,
+    cachedTokens: f('cachedTokens', 'cached_tokens') as number,
+    costNano: BigInt(f('costNano', 'cost_nano') as string),
+    markupNano: BigInt(f('markupNano', 'markup_nano') as string),
+    billedNano: BigInt(f('billedNano', 'billed_nano') as string),
+    status: o.status as number,
+    outcome: o.outcome as string,
+    errorCode: (f('errorCode', 'error_code') ?? null) as string | null,
+    usageEstimated: f('usageEstimated', 'usage_estimated') === true,
+    stream: o.stream === true,
+    latencyMs: f('latencyMs', 'latency_ms') as number,
+    createdAt: new Date(f('createdAt', 'created_at') as string),
     attempt: typeof o.attempt === 'number' ? o.attempt : 0,
+    prepaid: o.prepaid === true,
   }
 }
 
@@ -119,7 +88,7 @@ export class UsageMeter {
 
   /** Queues an event; never throws, never waits. */
   record(event: UsageEvent): void {
-    this.queue.push(row(event))
+    this.queue.push(event)
     if (this.queue.length > this.maxQueued) this.spill(this.queue.splice(0, this.queue.length - this.maxQueued))
   }
 

@@ -6,30 +6,31 @@ import type { Pool, Sql } from '../shared/db.ts'
 import { inFirm, type FirmScope } from '../tenancy/scope.ts'
 import { appendEntry } from './ledger.ts'
 
-export interface UsageRowInsert {
+/** One usage event as written: the request's own (attempt 0) or one of its failed attempts. */
+export interface UsageRow {
   id: string
-  firm_id: string
-  client_id: string
-  key_id: string
+  firmId: string
+  clientId: string
+  keyId: string
   endpoint: string
-  model_requested: string
-  model_used: string | null
+  modelRequested: string
+  modelUsed: string | null
   provider: string | null
-  prompt_tokens: number
-  completion_tokens: number
-  cached_tokens: number
-  cost_nano: bigint
-  markup_nano: bigint
-  billed_nano: bigint
+  promptTokens: number
+  completionTokens: number
+  cachedTokens: number
+  costNano: bigint
+  markupNano: bigint
+  billedNano: bigint
   status: number
   outcome: string
-  error_code: string | null
-  usage_estimated: boolean
+  errorCode: string | null
+  usageEstimated: boolean
   stream: boolean
-  latency_ms: number
-  created_at: Date
-  /** 0: the request's own event; n: its n-th failed attempt. */
-  attempt: number
+  latencyMs: number
+  createdAt: Date
+  /** 0 (or absent): the request's own event; n: its n-th failed attempt. */
+  attempt?: number
 }
 
 const COLUMNS = [
@@ -55,7 +56,7 @@ const COLUMNS = [
   ['latency_ms', 'int'],
   ['created_at', 'timestamptz'],
   ['attempt', 'int'],
-] as const satisfies readonly (readonly [keyof UsageRowInsert, string])[]
+] as const
 
 // One text[] parameter per column and a typed unnest: a batch costs a few dozen parameters, not thousands.
 const INSERT = `insert into usage_events (${COLUMNS.map(([c]) => c).join(', ')})
@@ -63,59 +64,54 @@ const INSERT = `insert into usage_events (${COLUMNS.map(([c]) => c).join(', ')})
   from unnest(${COLUMNS.map((_, i) => `$${i + 1}::text[]`).join(', ')}) as t(${COLUMNS.map((_, i) => `c${i}`).join(', ')})
   on conflict (id) do nothing`
 
-/** A Postgres array literal of text elements, every element quoted (NULL unquoted), built in one join. */
-function textArray(values: (string | null)[]): string {
-  let out = '{'
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]
-    if (i > 0) out += ','
-    out += v === null || v === undefined ? 'NULL' : `"${v.includes('"') || v.includes('\\') ? v.replace(/[\\"]/g, '\\$&') : v}"`
-  }
-  return out + '}'
+/** A text element of a Postgres array literal: quoted, with quotes and backslashes escaped; NULL unquoted. */
+function el(v: string | null): string {
+  if (v === null) return 'NULL'
+  return v.includes('"') || v.includes('\\') ? `"${v.replace(/[\\"]/g, '\\$&')}"` : `"${v}"`
 }
 
 /**
- * The batch as one text-array literal per column, in COLUMNS order: one pass with plain property reads, and the
- * literals built here, so the driver sends 21 strings instead of serialising thousands of values.
+ * The batch as one array literal per column, in COLUMNS order, built in a single pass straight from the events
+ * (numbers and booleans need no quoting): the driver then sends 22 strings instead of serialising thousands of values.
  */
-function columnArrays(rows: UsageRowInsert[]): string[] {
-  const n = rows.length
-  const cols: (string | null)[][] = COLUMNS.map(() => new Array<string | null>(n))
-  for (let i = 0; i < n; i++) {
+function columnArrays(rows: readonly UsageRow[]): string[] {
+  const c = new Array<string>(COLUMNS.length).fill('')
+  for (let i = 0; i < rows.length; i++) {
     const r = rows[i]!
-    cols[0]![i] = r.id
-    cols[1]![i] = r.firm_id
-    cols[2]![i] = r.client_id
-    cols[3]![i] = r.key_id
-    cols[4]![i] = r.endpoint
-    cols[5]![i] = r.model_requested
-    cols[6]![i] = r.model_used
-    cols[7]![i] = r.provider
-    cols[8]![i] = String(r.prompt_tokens)
-    cols[9]![i] = String(r.completion_tokens)
-    cols[10]![i] = String(r.cached_tokens)
-    cols[11]![i] = r.cost_nano.toString()
-    cols[12]![i] = r.markup_nano.toString()
-    cols[13]![i] = r.billed_nano.toString()
-    cols[14]![i] = String(r.status)
-    cols[15]![i] = r.outcome
-    cols[16]![i] = r.error_code
-    cols[17]![i] = r.usage_estimated ? 't' : 'f'
-    cols[18]![i] = r.stream ? 't' : 'f'
-    cols[19]![i] = String(r.latency_ms)
-    cols[20]![i] = r.created_at.toISOString()
-    cols[21]![i] = String(r.attempt)
+    const s = i === 0 ? '' : ','
+    c[0] += s + el(r.id)
+    c[1] += s + el(r.firmId)
+    c[2] += s + el(r.clientId)
+    c[3] += s + el(r.keyId)
+    c[4] += s + el(r.endpoint)
+    c[5] += s + el(r.modelRequested)
+    c[6] += s + el(r.modelUsed)
+    c[7] += s + el(r.provider)
+    c[8] += s + r.promptTokens
+    c[9] += s + r.completionTokens
+    c[10] += s + r.cachedTokens
+    c[11] += s + r.costNano
+    c[12] += s + r.markupNano
+    c[13] += s + r.billedNano
+    c[14] += s + r.status
+    c[15] += s + el(r.outcome)
+    c[16] += s + el(r.errorCode)
+    c[17] += s + (r.usageEstimated ? 't' : 'f')
+    c[18] += s + (r.stream ? 't' : 'f')
+    c[19] += s + r.latencyMs
+    c[20] += s + el(r.createdAt.toISOString())
+    c[21] += s + (r.attempt ?? 0)
   }
-  return cols.map(textArray)
+  return c.map((v) => `{${v}}`)
 }
 
 /**
  * Writes a batch. Rows of prepaid clients also debit their credit, for the rows that were new, in the same
  * transaction; returns the clients debited. Idempotent: an id already written is skipped (and not debited again), so replays are harmless.
  */
-export async function insertUsage(sql: Pool, rows: (UsageRowInsert & { prepaid?: boolean })[]): Promise<string[]> {
+export async function insertUsage(sql: Pool, rows: readonly (UsageRow & { prepaid?: boolean })[]): Promise<string[]> {
   if (rows.length === 0) return []
-  const prepaid = rows.filter((r) => r.prepaid === true && r.billed_nano > 0n)
+  const prepaid = rows.filter((r) => r.prepaid === true && r.billedNano > 0n)
   if (prepaid.length === 0) {
     await sql.unsafe(INSERT, columnArrays(rows) as never, { prepare: true })
     return []
@@ -125,7 +121,7 @@ export async function insertUsage(sql: Pool, rows: (UsageRowInsert & { prepaid?:
     if (others.length > 0) await tx.unsafe(INSERT, columnArrays(others) as never, { prepare: true })
     const inserted = await tx.unsafe<{ client_id: string; billed_nano: bigint }[]>(`${INSERT} returning client_id, billed_nano`, columnArrays(prepaid) as never, { prepare: true })
     const debits = new Map<string, { firmId: string; amount: bigint; count: number }>()
-    const firmOf = new Map(prepaid.map((r) => [r.client_id, r.firm_id]))
+    const firmOf = new Map(prepaid.map((r) => [r.clientId, r.firmId]))
     for (const r of inserted) {
       const d = debits.get(r.client_id) ?? { firmId: firmOf.get(r.client_id)!, amount: 0n, count: 0 }
       d.amount += r.billed_nano
@@ -140,7 +136,7 @@ export async function insertUsage(sql: Pool, rows: (UsageRowInsert & { prepaid?:
 }
 
 /** Writes rows inside the caller's transaction (no prepaid debit: the caller books it); returns the ids new here. */
-export async function insertUsageIn(tx: Sql, rows: UsageRowInsert[]): Promise<string[]> {
+export async function insertUsageIn(tx: Sql, rows: readonly UsageRow[]): Promise<string[]> {
   if (rows.length === 0) return []
   const out = await tx.unsafe<{ id: string }[]>(`${INSERT} returning id`, columnArrays(rows) as never, { prepare: true })
   return out.map((r) => r.id)
@@ -216,10 +212,25 @@ export async function usageReport(sql: Sql, clientId: string, window: Window, ti
   }
 }
 
-export type ExportRow = Pick<
-  UsageRowInsert,
-  'created_at' | 'id' | 'client_id' | 'model_requested' | 'model_used' | 'provider' | 'prompt_tokens' | 'completion_tokens' | 'cached_tokens' | 'cost_nano' | 'markup_nano' | 'billed_nano' | 'status' | 'stream'
-> & { client_name: string | null; key_prefix: string | null }
+/** A usage row as the export reads it (column names as stored). */
+export interface ExportRow {
+  created_at: Date
+  id: string
+  client_id: string
+  client_name: string | null
+  key_prefix: string | null
+  model_requested: string
+  model_used: string | null
+  provider: string | null
+  prompt_tokens: number
+  completion_tokens: number
+  cached_tokens: number
+  cost_nano: bigint
+  markup_nano: bigint
+  billed_nano: bigint
+  status: number
+  stream: boolean
+}
 
 export interface ExportFilter {
   scope: FirmScope
