@@ -6,8 +6,18 @@ import type { Pool, Sql } from '../shared/db.ts'
 import { inFirm, type FirmScope } from '../tenancy/scope.ts'
 import { appendEntry } from './ledger.ts'
 
+/** Token counts and money, of one request or summed over many. */
+export interface Tallies {
+  promptTokens: number
+  completionTokens: number
+  cachedTokens: number
+  costNano: bigint
+  markupNano: bigint
+  billedNano: bigint
+}
+
 /** One usage event as written: the request's own (attempt 0) or one of its failed attempts. */
-export interface UsageRow {
+export interface UsageRow extends Tallies {
   id: string
   firmId: string
   clientId: string
@@ -16,12 +26,6 @@ export interface UsageRow {
   modelRequested: string
   modelUsed: string | null
   provider: string | null
-  promptTokens: number
-  completionTokens: number
-  cachedTokens: number
-  costNano: bigint
-  markupNano: bigint
-  billedNano: bigint
   status: number
   outcome: string
   errorCode: string | null
@@ -148,14 +152,8 @@ export interface Window {
   to: Date
 }
 
-export interface UsageTotals {
+export interface UsageTotals extends Tallies {
   requests: number
-  promptTokens: number
-  completionTokens: number
-  cachedTokens: number
-  costNano: bigint
-  markupNano: bigint
-  billedNano: bigint
 }
 
 export interface UsageReport extends UsageTotals {
