@@ -9,7 +9,7 @@ import type { Database } from '../src/shared/db.ts'
 import { bootstrap, type BootstrapResult } from '../src/tenancy/bootstrap.ts'
 import { createRoute } from '../src/tenancy/routes.ts'
 import { ok, prepaidClient } from './helpers/admin.ts'
-import { readyDb, startGateway, testDb, until, type GatewayProcess, type TestDb } from './helpers/gateway.ts'
+import { readyDb, startGateway, testDb, until, type GatewayProcess, type TestDb, viapi } from './helpers/gateway.ts'
 import { MockUpstream } from './helpers/mock-upstream.ts'
 
 const openai = new MockUpstream()
@@ -19,7 +19,6 @@ let conn: Database
 let gw: GatewayProcess
 let fx: BootstrapResult
 let client: OpenAI
-const viapi = (o: unknown) => (o as { viapi: Record<string, unknown> }).viapi
 
 interface EventRow {
   endpoint: string

@@ -8,7 +8,7 @@ import OpenAI from 'openai'
 import type { Database } from '../src/shared/db.ts'
 import { bootstrap, type BootstrapResult } from '../src/tenancy/bootstrap.ts'
 import { createRoute } from '../src/tenancy/routes.ts'
-import { readyDb, startGateway, testDb, until, type GatewayProcess, type TestDb } from './helpers/gateway.ts'
+import { readyDb, startGateway, testDb, until, type GatewayProcess, type TestDb, viapi } from './helpers/gateway.ts'
 import { MockAnthropic } from './helpers/mock-anthropic.ts'
 import { MockGemini } from './helpers/mock-gemini.ts'
 import { MockUpstream, REPLY } from './helpers/mock-upstream.ts'
@@ -22,7 +22,6 @@ let conn: Database
 let gw: GatewayProcess
 let fx: BootstrapResult
 let client: OpenAI
-const viapi = (o: unknown) => (o as { viapi: Record<string, unknown> }).viapi
 
 beforeAll(async () => {
   anthropic.start()

@@ -4,7 +4,7 @@ import OpenAI from 'openai'
 import type { Database } from '../src/shared/db.ts'
 import { bootstrap, type BootstrapResult } from '../src/tenancy/bootstrap.ts'
 import { createRoute } from '../src/tenancy/routes.ts'
-import { readyDb, startGateway, testDb, until, type GatewayProcess, type TestDb } from './helpers/gateway.ts'
+import { readyDb, startGateway, testDb, until, type GatewayProcess, type TestDb, viapi } from './helpers/gateway.ts'
 import { MockUpstream, REPLY, REPLY_WORDS } from './helpers/mock-upstream.ts'
 import { ok } from './helpers/admin.ts'
 
@@ -14,7 +14,6 @@ let conn: Database
 let gw: GatewayProcess
 let fx: BootstrapResult
 let client: OpenAI
-const viapi = (o: unknown) => (o as { viapi: Record<string, unknown> }).viapi
 
 beforeAll(async () => {
   upstream.start()

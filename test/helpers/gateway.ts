@@ -116,3 +116,6 @@ export async function until<T>(fn: () => Promise<T> | T, timeoutMs = 10_000, wha
     await Bun.sleep(25)
   }
 }
+
+/** The `viapi` block of a completion, chunk or image response (the SDK's types do not know it). */
+export const viapi = (o: unknown) => (o as { viapi: Record<string, unknown> }).viapi
