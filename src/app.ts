@@ -112,9 +112,7 @@ export function hotRoutes(gw: GatewayContext) {
     const requestId = newId('req')
     const headers: Record<string, string> = { [REQUEST_ID]: requestId }
     try {
-      const res = await handleChat(gw, request, requestId, headers)
-      for (const k in headers) res.headers.set(k, headers[k]!)
-      return res
+      return await handleChat(gw, request, requestId, headers)
     } catch (err) {
       return renderError(err, requestId, '/v1/proxy/chat/completions', headers)
     }

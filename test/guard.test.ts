@@ -35,7 +35,7 @@ test.each([
   const b = await guard.admit(ctx, 60_000n, t1 + 1000)
   expect(b.reservation.amount).toBe(40_000n) // clamped to what is left
   guard.settle(ctx, b, 60_000n, t1 + 1000)
-  expect(guard.admit(ctx, 60_000n, t1 + 2000)).rejects.toBeInstanceOf(QuotaExceeded)
+  expect(() => guard.admit(ctx, 60_000n, t1 + 2000)).toThrow(QuotaExceeded)
   const t2 = Date.parse(nextMonth)
   const c = await guard.admit(ctx, 60_000n, t2)
   expect(c.month.label).not.toBe(a.month.label)

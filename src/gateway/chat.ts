@@ -46,20 +46,24 @@ interface Failure {
   outcome: 'upstream_error' | 'upstream_rejected' | 'timeout'
 }
 
-/** `headers` receives the rate-limit headers, for the response whatever its outcome. */
+/**
+ * `headers` (the request id) receives the rate-limit headers, for the response whatever its outcome; a successful
+ * response is built with them (cheaper than adding them to a built one), an error is rendered with them by the caller.
+ */
 export async function handleChat(gw: GatewayContext, request: Request, requestId: string, headers: Record<string, string | number>): Promise<Response> {
   const startedAt = performance.now()
   const entry = await authenticate(gw.keys, request.headers, Date.now())
   const { body, bytes } = await readJsonBody(request, gw.config.bodyLimitBytes)
   const chat = parseChatBody(body, bytes)
   const targets = admitTargets(gw, entry, chat.model)
-  const admission = await gw.guard.admit(entry.ctx, worstCase(chat, targets, entry.ctx.markupBps), Date.now())
+  const admitted = gw.guard.admit(entry.ctx, worstCase(chat, targets, entry.ctx.markupBps), Date.now())
+  const admission = admitted instanceof Promise ? await admitted : admitted
   Object.assign(headers, admission.headers)
   const meter = new RequestMeter(gw.meter, entry.ctx, requestId, chat.model, chat.stream, startedAt, (billed) => gw.guard.settle(entry.ctx, admission, billed, Date.now()))
   gw.inflight.begin()
   let handedOff = false
   try {
-    return await dispatch(gw, chat, targets, meter, request.signal, () => (handedOff = true), entry)
+    return await dispatch(gw, chat, targets, meter, request.signal, () => (handedOff = true), entry, headers)
   } finally {
     if (!handedOff) gw.inflight.end()
   }
@@ -85,6 +89,7 @@ async function dispatch(
   clientSignal: AbortSignal,
   handOff: () => void,
   entry: KeyEntry,
+  headers: Record<string, string | number>,
 ): Promise<Response> {
   const { retryAttempts, retryBaseMs, retryMaxWaitMs } = gw.config
   let last: Failure | null = null
@@ -111,7 +116,7 @@ async function dispatch(
         previous = null
       }
       meter.target = target
-      const r = await tryTarget(gw, chat, target, adapter, meter, clientSignal, handOff)
+      const r = await tryTarget(gw, chat, target, adapter, meter, clientSignal, handOff, headers)
       if ('response' in r) {
         gw.breakers.success(key)
         return r.response
@@ -166,6 +171,7 @@ async function tryTarget(
   meter: RequestMeter,
   clientSignal: AbortSignal,
   handOff: () => void,
+  headers: Record<string, string | number>,
 ): Promise<Attempt> {
   const upstream = new AbortController()
   const onClientAbort = () => upstream.abort(new ClientGone())
@@ -183,7 +189,7 @@ async function tryTarget(
       return { failure, clientGone: false }
     }
     if (!chat.stream) {
-      const response = await completeJson(gw, res, meter, upstream)
+      const response = await completeJson(gw, res, meter, upstream, headers)
       detach()
       return { response }
     }
@@ -198,7 +204,7 @@ async function tryTarget(
     // Committed: from here the client gets bytes, so no other target may be tried.
     detach()
     handOff()
-    return { response: streamToClient({ gw, reader, tap, first, upstream, clientSignal, meter, estimate }) }
+    return { response: streamToClient({ gw, reader, tap, first, upstream, clientSignal, meter, estimate, headers }) }
   } catch (err) {
     detach()
     if (upstream.signal.reason instanceof ClientGone || clientSignal.aborted) return { clientGone: true }
@@ -240,7 +246,7 @@ async function rejected(res: Response): Promise<Failure> {
 class InvalidUpstreamJson extends Error {}
 
 /** Non-streaming: reads the whole answer, bills its usage, and splices the viapi block in without re-serialising. */
-async function completeJson(gw: GatewayContext, res: Response, meter: RequestMeter, upstream: AbortController): Promise<Response> {
+async function completeJson(gw: GatewayContext, res: Response, meter: RequestMeter, upstream: AbortController, headers: Record<string, string | number>): Promise<Response> {
   const watch = { lastActivity: performance.now(), abort: (e: Error) => upstream.abort(e) }
   const unwatch = gw.inflight.watch(watch)
   let text: string
@@ -260,7 +266,7 @@ async function completeJson(gw: GatewayContext, res: Response, meter: RequestMet
   const block = meter.settle({ status: 200, outcome: 'ok', usage })
   const end = text.lastIndexOf('}')
   const body = `${text.slice(0, end)},"viapi":${JSON.stringify(block)}}`
-  return new Response(body, { status: 200, headers: { 'content-type': 'application/json' } })
+  return new Response(body, { status: 200, headers: { ...headers, 'content-type': 'application/json' } as Record<string, string> })
 }
 
 /** Reads until the tap yields the first client bytes; garbage, an early end or a reset here lets the next target try. */

@@ -23,6 +23,8 @@ export interface StreamParts {
   clientSignal: AbortSignal
   meter: RequestMeter
   estimate: () => { promptTokens: number; completionTokens: number }
+  /** The request id and rate-limit headers. */
+  headers: Record<string, string | number>
 }
 
 const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' }
@@ -92,7 +94,7 @@ export function streamToClient(p: StreamParts): Response {
     },
   }
   // DOM typings (pulled in by dependencies) shadow Bun's direct-source overload.
-  return new Response(new ReadableStream(source as unknown as UnderlyingDefaultSource<Uint8Array>), { status: 200, headers: SSE_HEADERS })
+  return new Response(new ReadableStream(source as unknown as UnderlyingDefaultSource<Uint8Array>), { status: 200, headers: { ...p.headers, ...SSE_HEADERS } as Record<string, string> })
 }
 
 function describeBreak(reason: unknown): [Outcome, string, string] {

@@ -14,7 +14,7 @@ import { nanoToUsd } from '../../shared/money.ts'
 import type { KeyContext } from '../../tenancy/keys.ts'
 import { crossed, reserve, settle, type Budget, type MoneyCheck, type Reservation } from './budget.ts'
 import { MonthClock, type Month } from './month.ts'
-import { RateLimiter, rateSpecs, type RateDecision, type RateMode } from './rate.ts'
+import { RateLimiter, rateSpecs, type RateDecision, type RateMode, type RateSpec } from './rate.ts'
 
 export class RateLimited extends GatewayError {
   constructor(d: RateDecision) {
@@ -64,19 +64,34 @@ export class Guardrails {
   private readonly budgets = new Map<string, Budget>()
   private readonly loading = new Map<string, Promise<void>>()
   private readonly months = new MonthClock()
+  private readonly checkIds = new WeakMap<KeyContext, { month: string; key: string; client: string; credit: string }>()
 
   constructor(private readonly opts: GuardOptions) {
     this.rates = new RateLimiter(opts.mode)
   }
 
-  /** Admits or throws RateLimited / QuotaExceeded. `worstCase` is the most the request can bill, nano-dollars. */
-  /** `mustCover`: the cost is known up front (images, video), so what is left must cover all of it. */
-  async admit(ctx: KeyContext, worstCase: bigint, now: number, mustCover = false): Promise<Admission> {
+  /**
+   * Admits or throws RateLimited / QuotaExceeded. `worstCase` is the most the request can bill, nano-dollars;
+   * `mustCover`: the cost is known up front (images, video), so what is left must cover all of it. Synchronous
+   * unless it must wait (a key's first request in a month, an empty lease): the proxy then skips a promise per request.
+   */
+  admit(ctx: KeyContext, worstCase: bigint, now: number, mustCover = false): Admission | Promise<Admission> {
     const month = this.months.at(ctx.timezone, now)
     const checks = this.checks(ctx, month)
-    if (checks.some((c) => c.budget.seed < 0n)) await this.load(ctx, month)
+    for (const c of checks) if (c.budget.seed < 0n) return this.load(ctx, month).then(() => this.admitLoaded(ctx, worstCase, now, mustCover))
     const specs = rateSpecs(ctx)
-    const decision = await this.rates.admit(specs, now)
+    const decision = this.rates.admit(specs, now)
+    if (decision instanceof Promise) return decision.then((d) => this.reserve(ctx, checks, specs, d, worstCase, now, month, mustCover))
+    return this.reserve(ctx, checks, specs, decision, worstCase, now, month, mustCover)
+  }
+
+  private async admitLoaded(ctx: KeyContext, worstCase: bigint, now: number, mustCover: boolean): Promise<Admission> {
+    const month = this.months.at(ctx.timezone, now)
+    const specs = rateSpecs(ctx)
+    return this.reserve(ctx, this.checks(ctx, month), specs, await this.rates.admit(specs, now), worstCase, now, month, mustCover)
+  }
+
+  private reserve(ctx: KeyContext, checks: MoneyCheck[], specs: RateSpec[], decision: RateDecision, worstCase: bigint, now: number, month: Month, mustCover: boolean): Admission {
     if (!decision.ok) throw new RateLimited(decision)
     const r = reserve(checks, worstCase, this.opts.mode.share(), mustCover)
     if ('refused' in r) {
@@ -90,12 +105,11 @@ export class Guardrails {
 
   /** Books the billed amount; raises threshold and cap alerts off the request path. */
   settle(ctx: KeyContext, a: Admission, billedNano: bigint, now: number): void {
-    const before = new Map(a.reservation.checks.map((c) => [c, spent(c.budget)]))
     settle(a.reservation, billedNano, now)
     for (const c of a.reservation.checks) {
-      if (c.budget.kind !== 'spend') continue
-      const was = before.get(c)!
+      if (c.budget.kind !== 'spend' || billedNano === 0n) continue
       const is = spent(c.budget)
+      const was = is - billedNano
       const base = { firmId: ctx.firmId, clientId: ctx.clientId, period: a.month.label }
       if (c.name === CLIENT_LIMIT) {
         for (const t of crossed(ctx.alertThresholds, c.limit, was, is)) {
@@ -112,10 +126,22 @@ export class Guardrails {
   }
 
   private checks(ctx: KeyContext, month: Month): MoneyCheck[] {
+    // The budget ids are built once per key context and month; the budgets themselves are looked up each time
+    // (an idle one may have been dropped and reloaded since).
+    let ids = this.checkIds.get(ctx)
+    if (!ids || ids.month !== month.label) {
+      ids = {
+        month: month.label,
+        key: `sp:k:${ctx.keyId}:${month.label}`,
+        client: `sp:c:${ctx.clientId}:${month.label}`,
+        credit: `cr:${ctx.clientId}`,
+      }
+      this.checkIds.set(ctx, ids)
+    }
     const out: MoneyCheck[] = []
-    if (ctx.keyCapNano !== null) out.push({ budget: this.budget(`sp:k:${ctx.keyId}:${month.label}`, 'spend'), limit: ctx.keyCapNano, enforcement: ctx.keyEnforcement, name: KEY_CAP })
-    if (ctx.clientLimitNano !== null) out.push({ budget: this.budget(`sp:c:${ctx.clientId}:${month.label}`, 'spend'), limit: ctx.clientLimitNano, enforcement: ctx.clientEnforcement, name: CLIENT_LIMIT })
-    if (ctx.billingMode === 'prepaid') out.push({ budget: this.budget(`cr:${ctx.clientId}`, 'credit'), limit: 0n, enforcement: ctx.clientEnforcement, name: 'prepaid credit balance' })
+    if (ctx.keyCapNano !== null) out.push({ budget: this.budget(ids.key, 'spend'), limit: ctx.keyCapNano, enforcement: ctx.keyEnforcement, name: KEY_CAP })
+    if (ctx.clientLimitNano !== null) out.push({ budget: this.budget(ids.client, 'spend'), limit: ctx.clientLimitNano, enforcement: ctx.clientEnforcement, name: CLIENT_LIMIT })
+    if (ctx.billingMode === 'prepaid') out.push({ budget: this.budget(ids.credit, 'credit'), limit: 0n, enforcement: ctx.clientEnforcement, name: 'prepaid credit balance' })
     return out
   }
 

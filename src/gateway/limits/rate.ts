@@ -58,8 +58,25 @@ export interface RateMode {
 
 export const windowMs = (w: Window) => (w === 'RPM' ? MINUTE : DAY)
 
+const WINDOWS = ['RPM', 'RPD'] as const
+const HEADER_NAMES = {
+  RPM: { limit: 'x-ratelimit-limit-rpm', remaining: 'x-ratelimit-remaining-rpm', reset: 'x-ratelimit-reset-rpm' },
+  RPD: { limit: 'x-ratelimit-limit-rpd', remaining: 'x-ratelimit-remaining-rpd', reset: 'x-ratelimit-reset-rpd' },
+} as const
+
+type RateLimits = { clientId: string; keyId: string; clientRpm: number | null; clientRpd: number | null; keyRpm: number | null; keyRpd: number | null }
+
+// Built once per key context (a reload brings a new one): the ids would otherwise be new strings per request.
+const specsOf = new WeakMap<RateLimits, RateSpec[]>()
+
 /** The specs for a key: client limits (defaults when unset) and the key's own where set; all must admit. */
-export function rateSpecs(l: { clientId: string; keyId: string; clientRpm: number | null; clientRpd: number | null; keyRpm: number | null; keyRpd: number | null }): RateSpec[] {
+export function rateSpecs(l: RateLimits): RateSpec[] {
+  let specs = specsOf.get(l)
+  if (!specs) specsOf.set(l, (specs = buildSpecs(l)))
+  return specs
+}
+
+function buildSpecs(l: RateLimits): RateSpec[] {
   const specs: RateSpec[] = [
     { id: `c:${l.clientId}:RPM`, window: 'RPM', limit: l.clientRpm ?? DEFAULT_RPM },
     { id: `c:${l.clientId}:RPD`, window: 'RPD', limit: l.clientRpd ?? DEFAULT_RPD },
@@ -100,30 +117,33 @@ export class RateLimiter {
     return b
   }
 
-  /** Takes a token from every bucket, or from none. With leases, waits for one sync when a lease is empty. */
-  async admit(specs: RateSpec[], now: number): Promise<RateDecision> {
+  /**
+   * Takes a token from every bucket, or from none. With leases, waits for one sync when a lease is empty (the only
+   * case that returns a promise).
+   */
+  admit(specs: RateSpec[], now: number): RateDecision | Promise<RateDecision> {
     const first = this.tryAdmit(specs, now, false)
     if (first.ok || !this.mode.leasing()) return first
     for (const s of specs) {
       const b = this.buckets.get(s.id)
       if (b && b.lease < 1) b.waiting++
     }
-    await this.mode.nextSync()
-    return this.tryAdmit(specs, Date.now(), true)
+    return this.mode.nextSync().then(() => this.tryAdmit(specs, Date.now(), true))
   }
 
   private tryAdmit(specs: RateSpec[], now: number, afterWait: boolean): RateDecision {
     const leasing = this.mode.leasing()
     const share = this.mode.share()
-    const buckets = specs.map((s) => this.bucket(s, now, leasing, share))
+    const buckets = new Array<LocalBucket>(specs.length)
     let refused: RateDecision['refused']
-    buckets.forEach((b, i) => {
+    for (let i = 0; i < specs.length; i++) {
+      const b = (buckets[i] = this.bucket(specs[i]!, now, leasing, share))
       if (afterWait && b.waiting > 0) b.waiting--
       const have = leasing ? b.lease : b.state.tokens
-      if (have >= 1) return
+      if (have >= 1) continue
       const wait = leasing ? msUntil({ tokens: b.pool, updatedAt: 0 }, b.ratePerMs) : msUntil(b.state, b.ratePerMs * share)
       if (!refused || wait > refused.retryAfterMs) refused = { spec: specs[i]!, retryAfterMs: wait }
-    })
+    }
     if (!refused) {
       for (const b of buckets) {
         if (leasing) b.lease -= 1
@@ -148,7 +168,7 @@ export class RateLimiter {
   /** X-RateLimit-* for the binding (least remaining) bucket of each window. */
   private headers(specs: RateSpec[], buckets: LocalBucket[], leasing: boolean, share: number): Record<string, string> {
     const out: Record<string, string> = {}
-    for (const w of ['RPM', 'RPD'] as const) {
+    for (const w of WINDOWS) {
       let best: { limit: number; remaining: number; resetMs: number } | null = null
       for (let i = 0; i < specs.length; i++) {
         if (specs[i]!.window !== w) continue
@@ -158,9 +178,10 @@ export class RateLimiter {
         if (!best || remaining < best.remaining) best = { limit: b.capacity, remaining, resetMs: msUntilFull({ tokens: level, updatedAt: 0 }, b.capacity, b.ratePerMs) }
       }
       if (!best) continue
-      out[`x-ratelimit-limit-${w.toLowerCase()}`] = String(best.limit)
-      out[`x-ratelimit-remaining-${w.toLowerCase()}`] = String(best.remaining)
-      out[`x-ratelimit-reset-${w.toLowerCase()}`] = String(Math.ceil(best.resetMs / 1000))
+      const names = HEADER_NAMES[w]
+      out[names.limit] = String(best.limit)
+      out[names.remaining] = String(best.remaining)
+      out[names.reset] = String(Math.ceil(best.resetMs / 1000))
     }
     return out
   }
