@@ -55,16 +55,18 @@ export function streamToClient(p: StreamParts): Response {
   const source: Bun.DirectUnderlyingSource<Uint8Array> = {
     type: 'direct',
     async pull(controller) {
-      const send = async (chunks: Uint8Array[]) => {
+      // A promise only when a write is pending: most chunks go out with no await at all.
+      const send = (chunks: Uint8Array[]): Promise<number> | null => {
         let pending: Promise<number> | null = null
         for (const c of chunks) {
           const w = controller.write(c)
           if (typeof w !== 'number') pending = w
         }
-        if (pending) await pending
+        return pending
       }
       try {
-        await send(p.first)
+        const sent = send(p.first)
+        if (sent) await sent
         for (;;) {
           const { done, value } = await reader.read()
           if (finished) return
@@ -72,11 +74,13 @@ export function streamToClient(p: StreamParts): Response {
           if (done) {
             const rest = tap.end()
             finish(200, 'ok', null)
-            await send(rest)
+            const last = send(rest)
+            if (last) await last
             controller.close()
             return
           }
-          await send(tap.push(value))
+          const more = send(tap.push(value))
+          if (more) await more
         }
       } catch (err) {
         if (finished) return
@@ -85,7 +89,11 @@ export function streamToClient(p: StreamParts): Response {
         const pending = err instanceof EndedEarly ? err.pending : safeFlush(tap)
         finish(outcome === 'timeout' ? 504 : 502, outcome, code)
         upstream.abort(new Error('stream closed'))
-        await send([...pending, frame({ error: { message, type: 'api_error', code, param: null } })]).catch(() => {})
+        try {
+          await send([...pending, frame({ error: { message, type: 'api_error', code, param: null } })])
+        } catch {
+          // the client is gone too: nothing left to tell it
+        }
         controller.close()
       }
     },
