@@ -463,6 +463,14 @@ describe('client REST and CSV export', () => {
     expect(sumNano).toBe(db!.billed)
   })
 
+  test('CSV with a client key in X-Viapi-Key and an admin token as bearer: read as the proxy reads it, the client key wins', async () => {
+    const res = await fetch(`${url}/v1/export/usage`, { headers: { 'x-viapi-key': fresh.key, authorization: `Bearer ${a.admin_token}` } })
+    expect(res.status).toBe(200)
+    const rows = parseCsv(await res.text()).slice(1)
+    expect(rows).toHaveLength(5)
+    expect(rows.every((r) => r[2] === fresh.client)).toBe(true)
+  })
+
   test('CSV with an admin token: the firm’s clients, filterable; another firm’s client is not found', async () => {
     const all = parseCsv(await (await fetch(`${url}/v1/export/usage`, { headers: { authorization: `Bearer ${a.admin_token}` } })).text()).slice(1)
     expect(new Set(all.map((r) => r[2]))).toContain(fresh.client)

@@ -4,7 +4,7 @@
 import { Elysia } from 'elysia'
 import { exportUsage, type UsageTotals } from '../billing/usage.ts'
 import { USAGE_CSV_HEADER, usageCsvLine } from '../billing/csv.ts'
-import { authenticate } from '../gateway/auth.ts'
+import { authenticate, extractKey } from '../gateway/auth.ts'
 import { readJsonObject } from '../gateway/body.ts'
 import type { KeyCache } from '../gateway/key-cache.ts'
 import { Forbidden, InvalidRequest } from '../shared/errors.ts'
@@ -13,7 +13,7 @@ import { getClient } from '../tenancy/clients.ts'
 import { getFirm } from '../tenancy/firms.ts'
 import { KEY_PREFIX } from '../tenancy/keys.ts'
 import { found, scopeOf, Unauthenticated, type Actor } from './actor.ts'
-import { authenticateAdmin, bearer, type JwtConfig } from './auth.ts'
+import { authenticateAdmin, type JwtConfig } from './auth.ts'
 import type { AdminDeps } from './context.ts'
 import { listPats, mintPat, revokePat } from './tokens.ts'
 import { clientUsage, resolveWindow } from './usage.ts'
@@ -84,11 +84,12 @@ export function adminRestPlugin(deps: AdminDeps, keys: KeyCache, jwt: JwtConfig 
       '/v1/export/usage',
       async ({ request }) => {
         const url = new URL(request.url)
-        const token = bearer(request.headers) ?? request.headers.get('x-viapi-key')
+        // A client key is read as the proxy reads it (X-Viapi-Key first), so the same headers mean the same caller.
+        const clientKey = extractKey(request.headers)
         let scope: string | null
         let clientId: string | null
         let timezone = 'UTC'
-        if (token?.startsWith(KEY_PREFIX)) {
+        if (clientKey?.startsWith(KEY_PREFIX)) {
           const { ctx } = await authenticate(keys, request.headers, Date.now())
           scope = ctx.firmId
           clientId = ctx.clientId
