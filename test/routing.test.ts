@@ -64,6 +64,39 @@ test('a 429 with Retry-After is waited out and retried on the same target; each 
   ])
 })
 
+test('embeddings and images retry like chat: Retry-After waited out on the same target, a 5xx retried, each failed attempt its own event', async () => {
+  upstream.queue = [{ kind: 'status', status: 429, retryAfter: '1' }]
+  const t0 = Date.now()
+  const e = await client.embeddings.create({ model: 'text-embedding-3-small', input: 'x' })
+  expect(Date.now() - t0).toBeGreaterThanOrEqual(950)
+  expect(e.data).toHaveLength(1)
+  expect(upstream.requests).toHaveLength(2)
+  const eid = String(viapi(e).request_id)
+  expect((await events(eid)).map((r) => [r.id.replace(eid, ''), r.status, r.outcome, r.billed_nano > 0n])).toEqual([
+    ['', 200, 'ok', true],
+    ['-a1', 429, 'upstream_rejected', false],
+  ])
+
+  upstream.reset()
+  upstream.queue = [{ kind: 'status', status: 503 }]
+  const img = await client.images.generate({ model: 'dall-e-3', prompt: 'a lighthouse' })
+  expect(img.data).toHaveLength(1)
+  expect(upstream.requests).toHaveLength(2)
+  const iid = String(viapi(img).request_id)
+  expect((await events(iid)).map((r) => [r.id.replace(iid, ''), r.status, r.outcome])).toEqual([
+    ['', 200, 'ok'],
+    ['-a1', 502, 'upstream_error'],
+  ])
+})
+
+test('an embeddings 429 that outlasts the retries is the caller’s 429, with the upstream’s message', async () => {
+  upstream.scenario = { kind: 'status', status: 429, message: 'Slow down, please.' }
+  const err = await client.embeddings.create({ model: 'text-embedding-3-small', input: 'x' }).catch((x: unknown) => x)
+  expect(err).toBeInstanceOf(OpenAI.RateLimitError)
+  expect((err as InstanceType<typeof OpenAI.RateLimitError>).message).toContain('Slow down, please.')
+  expect(upstream.requests).toHaveLength(2)
+})
+
 test('a Retry-After longer than VIAPI_RETRY_MAX_WAIT_MS fails over at once', async () => {
   upstream.scenario = { kind: 'status', status: 429, retryAfter: '30' }
   const t0 = Date.now()

@@ -2,15 +2,7 @@
  * @module POST /v1/proxy/chat/completions: admit, resolve, dispatch with fallback before the first byte,
  * then answer with the upstream's body plus the viapi block (JSON splice, or the stream tap).
  */
-import {
-  BadGateway,
-  GatewayError,
-  GatewayTimeout,
-  ServiceUnavailable,
-  UpstreamRejected,
-  type ErrorType,
-} from '../shared/errors.ts'
-import { redact } from '../shared/secrets.ts'
+import { BadGateway, GatewayError, GatewayTimeout, ServiceUnavailable } from '../shared/errors.ts'
 import { authenticate } from './auth.ts'
 import { mostBilled, tokenCost } from '../billing/pricing.ts'
 import { parseChatBody, readJsonBody, type ChatBody } from './body.ts'
@@ -19,7 +11,7 @@ import type { KeyEntry } from './key-cache.ts'
 import { UpstreamIdle } from './inflight.ts'
 import { estimatePromptTokens } from './providers/mock.ts'
 import type { ProviderAdapter } from './providers/types.ts'
-import { backoffMs, retryAfterMs } from './breaker.ts'
+import { pause, rejected, retryWait, type Failure } from './retry.ts'
 import type { Target } from './resolve.ts'
 import { RequestMeter } from './settle.ts'
 import { SseTap, StreamProtocolError } from './sse-tap.ts'
@@ -31,19 +23,6 @@ export class ClientGone extends Error {
   constructor() {
     super('the client closed the connection')
   }
-}
-
-/** A failed attempt: whether to try again (here or at the next target), and the error to show if none is left. */
-interface Failure {
-  retryable: boolean
-  /** Worth retrying on the same target (5xx, 429, connection trouble); else only the next target. */
-  sameTarget: boolean
-  /** The upstream's own Retry-After, ms. */
-  retryAfterMs?: number
-  /** Counts against the target's circuit breaker (the upstream misbehaved, not the request). */
-  upstreamFault?: boolean
-  error: GatewayError
-  outcome: 'upstream_error' | 'upstream_rejected' | 'timeout'
 }
 
 /**
@@ -91,7 +70,6 @@ async function dispatch(
   entry: KeyEntry,
   headers: Record<string, string | number>,
 ): Promise<Response> {
-  const { retryAttempts, retryBaseMs, retryMaxWaitMs } = gw.config
   let last: Failure | null = null
   // The previous failure, recorded as its own event once another attempt follows it (the last one is settled).
   let previous: { target: Target; failure: Failure } | null = null
@@ -126,11 +104,7 @@ async function dispatch(
       if (last.upstreamFault) gw.breakers.failure(key)
       if (!last.retryable) break targets
       previous = { target, failure: last }
-      let wait: number | null = null
-      if (tries < retryAttempts && last.sameTarget) {
-        wait = last.retryAfterMs ?? backoffMs(tries, retryBaseMs, retryMaxWaitMs)
-        if (wait > retryMaxWaitMs - waited) wait = null
-      }
+      const wait = retryWait(last, tries, waited, gw.config)
       if (wait === null) continue targets
       waited += wait
       if (!(await pause(wait, clientSignal))) break targets
@@ -143,21 +117,6 @@ async function dispatch(
   const failure = last ?? { retryable: false, sameTarget: false, outcome: 'upstream_error', error: new BadGateway('No upstream could serve this request.') }
   meter.settle({ status: failure.error.status, outcome: failure.outcome, errorCode: failure.error.code, usage: null })
   throw failure.error
-}
-
-/** Waits `ms` unless the client goes away first; resolves whether it waited the whole time. */
-function pause(ms: number, signal: AbortSignal): Promise<boolean> {
-  if (ms <= 0) return Promise.resolve(!signal.aborted)
-  return new Promise((resolve) => {
-    const done = (full: boolean) => {
-      clearTimeout(timer)
-      signal.removeEventListener('abort', onAbort)
-      resolve(full)
-    }
-    const onAbort = () => done(false)
-    const timer = setTimeout(() => done(true), ms)
-    signal.addEventListener('abort', onAbort, { once: true })
-  })
 }
 
 type Attempt = { response: Response } | { failure: Failure; clientGone: false } | { clientGone: true }
@@ -217,30 +176,6 @@ function failureOf(err: unknown, reason: unknown): Failure {
   if (err instanceof StreamProtocolError) return { retryable: true, sameTarget: true, upstreamFault: true, outcome: 'upstream_error', error: new BadGateway(`The upstream returned an invalid stream: ${err.message}.`, 'upstream_invalid_response') }
   if (err instanceof InvalidUpstreamJson) return { retryable: true, sameTarget: true, upstreamFault: true, outcome: 'upstream_error', error: new BadGateway('The upstream returned an invalid response.', 'upstream_invalid_response') }
   return { retryable: true, sameTarget: true, upstreamFault: true, outcome: 'upstream_error', error: new BadGateway('The gateway could not reach the upstream provider.', 'upstream_unreachable') }
-}
-
-/** An upstream error status: 429 and 5xx may go to the next target; other 4xx are the caller's and pass through. */
-async function rejected(res: Response): Promise<Failure> {
-  const text = (await res.text().catch(() => '')).slice(0, 64 * 1024)
-  let message = `The upstream provider answered ${res.status}.`
-  let type: ErrorType = res.status === 429 ? 'rate_limit_exceeded' : 'invalid_request_error'
-  let code: string | null = null
-  let param: string | null = null
-  try {
-    const e = (JSON.parse(text) as { error?: { message?: unknown; type?: unknown; code?: unknown; param?: unknown } }).error
-    if (e && typeof e.message === 'string') message = redact(e.message)
-    if (e && typeof e.type === 'string') type = e.type as ErrorType
-    if (e && typeof e.code === 'string') code = e.code
-    if (e && typeof e.param === 'string') param = e.param
-  } catch {
-    // not JSON: keep the generic message
-  }
-  if (res.status >= 500) return { retryable: true, sameTarget: true, upstreamFault: true, outcome: 'upstream_error', error: new BadGateway(`The upstream provider failed (${res.status}).`) }
-  if (res.status === 429) {
-    const after = retryAfterMs(res.headers.get('retry-after'))
-    return { retryable: true, sameTarget: true, upstreamFault: true, ...(after !== null ? { retryAfterMs: after } : {}), outcome: 'upstream_rejected', error: new UpstreamRejected(res.status, message, type, code, param) }
-  }
-  return { retryable: false, sameTarget: false, outcome: 'upstream_rejected', error: new UpstreamRejected(res.status, message, type, code, param) }
 }
 
 class InvalidUpstreamJson extends Error {}

@@ -76,13 +76,13 @@ export class MockUpstream {
     const s = this.queue.shift() ?? this.scenario
     const model = String(body.model)
     if (new URL(req.url).pathname.endsWith('/embeddings')) {
-      if (s.kind === 'status') return Response.json({ error: { message: s.message ?? `mock failure ${s.status}`, type: 'invalid_request_error', code: null, param: null } }, { status: s.status })
+      if (s.kind === 'status') return Response.json({ error: { message: s.message ?? `mock failure ${s.status}`, type: 'invalid_request_error', code: null, param: null } }, { status: s.status, headers: s.retryAfter ? { 'retry-after': s.retryAfter } : {} })
       const inputs = Array.isArray(body.input) ? body.input : [body.input]
       const vec = body.encoding_format === 'base64' ? Buffer.from(new Float32Array([0.1, 0.2, 0.3]).buffer).toString('base64') : [0.1, 0.2, 0.3]
       return Response.json({ object: 'list', data: inputs.map((_, index) => ({ object: 'embedding', index, embedding: vec })), model, usage: { prompt_tokens: 8, total_tokens: 8 } })
     }
     if (new URL(req.url).pathname.endsWith('/images/generations')) {
-      if (s.kind === 'status') return Response.json({ error: { message: s.message ?? `mock failure ${s.status}`, type: 'invalid_request_error', code: s.code ?? null, param: null } }, { status: s.status })
+      if (s.kind === 'status') return Response.json({ error: { message: s.message ?? `mock failure ${s.status}`, type: 'invalid_request_error', code: s.code ?? null, param: null } }, { status: s.status, headers: s.retryAfter ? { 'retry-after': s.retryAfter } : {} })
       if (s.kind === 'garbage') return new Response('<html>oops', { headers: { 'content-type': 'application/json' } })
       const n = typeof body.n === 'number' ? body.n : 1
       const data = Array.from({ length: n }, (_, i) => ({ url: `https://images.example.test/${i}.png`, revised_prompt: String(body.prompt) }))
