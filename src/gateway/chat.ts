@@ -11,7 +11,7 @@ import type { KeyEntry } from './key-cache.ts'
 import { UpstreamIdle } from './inflight.ts'
 import { estimatePromptTokens } from './providers/mock.ts'
 import type { ProviderAdapter } from './providers/types.ts'
-import { pause, rejected, retryWait, type Failure } from './retry.ts'
+import { dispatchTargets, rejected, type Failure } from './dispatch.ts'
 import type { Target } from './resolve.ts'
 import { RequestMeter } from './settle.ts'
 import { SseTap, StreamProtocolError } from './sse-tap.ts'
@@ -42,7 +42,12 @@ export async function handleChat(gw: GatewayContext, request: Request, requestId
   gw.inflight.begin()
   let handedOff = false
   try {
-    return await dispatch(gw, chat, targets, meter, request.signal, () => (handedOff = true), entry, headers)
+    const handOff = () => (handedOff = true)
+    return await dispatchTargets(gw, entry, targets, meter, request.signal, {
+      supports: () => true,
+      what: 'chat',
+      attempt: (target, adapter) => tryTarget(gw, chat, target, adapter, meter, request.signal, handOff, headers),
+    })
   } finally {
     if (!handedOff) gw.inflight.end()
   }
@@ -60,68 +65,7 @@ function upstreamBody(chat: ChatBody, target: Target): Record<string, unknown> {
   return body
 }
 
-async function dispatch(
-  gw: GatewayContext,
-  chat: ChatBody,
-  targets: Target[],
-  meter: RequestMeter,
-  clientSignal: AbortSignal,
-  handOff: () => void,
-  entry: KeyEntry,
-  headers: Record<string, string | number>,
-): Promise<Response> {
-  let last: Failure | null = null
-  // The previous failure, recorded as its own event once another attempt follows it (the last one is settled).
-  let previous: { target: Target; failure: Failure } | null = null
-  let attempt = 0
-  let waited = 0
-  targets: for (const target of targets) {
-    const key = `${target.provider}:${target.modelId}`
-    const adapter = adapterOf(gw, entry, target.provider)
-    if (!adapter?.configured) {
-      last = { retryable: true, sameTarget: false, outcome: 'upstream_error', error: new ServiceUnavailable(`The provider "${target.provider}" is not configured on this gateway.`, 'provider_not_configured') }
-      continue
-    }
-    for (let tries = 1; ; tries++) {
-      if (clientSignal.aborted) break targets
-      if (!gw.breakers.allow(key)) {
-        last = { retryable: true, sameTarget: false, outcome: 'upstream_error', error: new ServiceUnavailable(`The upstream ${key} is failing and temporarily skipped.`, 'circuit_open') }
-        continue targets
-      }
-      if (previous) {
-        attempt++
-        meter.attempt(attempt, previous.target, previous.failure.error.status, previous.failure.outcome, previous.failure.error.code)
-        previous = null
-      }
-      meter.target = target
-      const r = await tryTarget(gw, chat, target, adapter, meter, clientSignal, handOff, headers)
-      if ('response' in r) {
-        gw.breakers.success(key)
-        return r.response
-      }
-      if (r.clientGone) break targets
-      last = r.failure
-      if (last.upstreamFault) gw.breakers.failure(key)
-      if (!last.retryable) break targets
-      previous = { target, failure: last }
-      const wait = retryWait(last, tries, waited, gw.config)
-      if (wait === null) continue targets
-      waited += wait
-      if (!(await pause(wait, clientSignal))) break targets
-    }
-  }
-  if (clientSignal.aborted) {
-    meter.settle({ status: 499, outcome: 'client_abort', errorCode: 'client_closed', usage: null })
-    throw new GatewayError(499, 'invalid_request_error', 'client_closed', 'The client closed the connection.')
-  }
-  const failure = last ?? { retryable: false, sameTarget: false, outcome: 'upstream_error', error: new BadGateway('No upstream could serve this request.') }
-  meter.settle({ status: failure.error.status, outcome: failure.outcome, errorCode: failure.error.code, usage: null })
-  throw failure.error
-}
-
-type Attempt = { response: Response } | { failure: Failure; clientGone: false } | { clientGone: true }
-
-/** One try at one target: a committed response, or why it failed (before any byte reached the client). */
+/** One try at one target: a committed response, why it failed (before any byte reached the client), or null when the client left. */
 async function tryTarget(
   gw: GatewayContext,
   chat: ChatBody,
@@ -131,7 +75,7 @@ async function tryTarget(
   clientSignal: AbortSignal,
   handOff: () => void,
   headers: Record<string, string | number>,
-): Promise<Attempt> {
+): Promise<Response | Failure | null> {
   const upstream = new AbortController()
   const onClientAbort = () => upstream.abort(new ClientGone())
   clientSignal.addEventListener('abort', onClientAbort, { once: true })
@@ -145,12 +89,12 @@ async function tryTarget(
     if (!res.ok) {
       const failure = await rejected(res)
       detach()
-      return { failure, clientGone: false }
+      return failure
     }
     if (!chat.stream) {
       const response = await completeJson(gw, res, meter, upstream, headers)
       detach()
-      return { response }
+      return response
     }
     const estimate = () => ({ promptTokens: estimatePromptTokens(chat.raw.messages), completionTokens: Math.max(0, tap.events - 1) })
     const tap: SseTap = new SseTap({
@@ -163,11 +107,11 @@ async function tryTarget(
     // Committed: from here the client gets bytes, so no other target may be tried.
     detach()
     handOff()
-    return { response: streamToClient({ gw, reader, tap, first, upstream, clientSignal, meter, estimate, headers }) }
+    return streamToClient({ gw, reader, tap, first, upstream, clientSignal, meter, estimate, headers })
   } catch (err) {
     detach()
-    if (upstream.signal.reason instanceof ClientGone || clientSignal.aborted) return { clientGone: true }
-    return { failure: failureOf(err, upstream.signal.reason), clientGone: false }
+    if (upstream.signal.reason instanceof ClientGone || clientSignal.aborted) return null
+    return failureOf(err, upstream.signal.reason)
   }
 }
 

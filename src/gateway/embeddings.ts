@@ -27,7 +27,8 @@ export async function handleEmbeddings(gw: GatewayContext, request: Request, req
   const meter = new RequestMeter(gw.meter, entry.ctx, requestId, model, false, startedAt, (billed) => gw.guard.settle(entry.ctx, admission, billed, Date.now()), 'embeddings')
   return forwardJson(gw, entry, request, targets, meter, {
     what: 'embeddings',
-    send: (adapter, target, signal) => adapter.embeddings?.({ body: { ...body, model: target.upstreamModel }, signal }) ?? null,
+    supports: (adapter) => adapter.embeddings !== undefined,
+    send: (adapter, target, signal) => adapter.embeddings!({ body: { ...body, model: target.upstreamModel }, signal }),
     bill(answer) {
       if (!Array.isArray(answer.data)) throw new Error('no data')
       const usage = answer.usage as { prompt_tokens?: number } | undefined

@@ -61,7 +61,8 @@ export async function handleImages(gw: GatewayContext, request: Request, request
   const unitOf = new Map(priced.map((p) => [p.target, p.unitNano]))
   return forwardJson(gw, entry, request, priced.map((p) => p.target), meter, {
     what: 'image generation',
-    send: (adapter, target, signal) => adapter.images?.({ body: { ...body, model: target.upstreamModel }, signal }) ?? null,
+    supports: (adapter) => adapter.images !== undefined,
+    send: (adapter, target, signal) => adapter.images!({ body: { ...body, model: target.upstreamModel }, signal }),
     bill(answer, target) {
       if (!Array.isArray(answer.data)) throw new Error('no data')
       const usage = answer.usage as { input_tokens?: number; output_tokens?: number; input_tokens_details?: { cached_tokens?: number } } | undefined
