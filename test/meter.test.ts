@@ -123,6 +123,27 @@ test('a batch that meets ids already written still writes the new ones, once', a
   expect([...rows]).toEqual([{ id: old.id, billed_nano: 5n }, { id: fresh.id, billed_nano: 7n }])
 })
 
+test('embedded Postgres: a replayed batch falls back the same way (the conflict arrives as SQLSTATE 23505 there too)', async () => {
+  const emb = await testDb('embedded')
+  const c = await readyDb(emb)
+  try {
+    const [old, fresh] = [event(5n), event(7n)]
+    const first = new UsageMeter(c.sql, { flushMs: 60_000, spillDir })
+    first.record(old)
+    await first.drain()
+    const second = new UsageMeter(c.sql, { flushMs: 60_000, spillDir })
+    second.record(old)
+    second.record(fresh)
+    await second.drain()
+    expect(second.queued).toBe(0)
+    const rows = await c.sql<{ id: string }[]>`select id from usage_events order by billed_nano`
+    expect(rows.map((r) => r.id)).toEqual([old.id, fresh.id])
+  } finally {
+    await c.close()
+    await emb.drop()
+  }
+})
+
 test('spill files in the earlier snake_case shape still replay', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'viapi-spill-old-'))
   const id = newId('req')

@@ -63,10 +63,13 @@ const COLUMNS = [
 ] as const
 
 // One text[] parameter per column and a typed unnest: a batch costs a few dozen parameters, not thousands.
-const INSERT = `insert into usage_events (${COLUMNS.map(([c]) => c).join(', ')})
+const PLAIN_INSERT = `insert into usage_events (${COLUMNS.map(([c]) => c).join(', ')})
   select ${COLUMNS.map(([, t], i) => `c${i}::${t}`).join(', ')}
-  from unnest(${COLUMNS.map((_, i) => `$${i + 1}::text[]`).join(', ')}) as t(${COLUMNS.map((_, i) => `c${i}`).join(', ')})
+  from unnest(${COLUMNS.map((_, i) => `$${i + 1}::text[]`).join(', ')}) as t(${COLUMNS.map((_, i) => `c${i}`).join(', ')})`
+const INSERT = `${PLAIN_INSERT}
   on conflict (id) do nothing`
+
+const isUniqueViolation = (err: unknown) => (err as { code?: unknown } | null)?.code === '23505'
 
 const NEEDS_ESCAPE = /["\\]/
 
@@ -120,7 +123,16 @@ export async function insertUsage(sql: Pool, rows: readonly (UsageRow & { prepai
   if (rows.length === 0) return []
   const prepaid = rows.filter((r) => r.prepaid === true && r.billedNano > 0n)
   if (prepaid.length === 0) {
-    await sql.unsafe(INSERT, columnArrays(rows) as never, { prepare: true })
+    const columns = columnArrays(rows)
+    try {
+      // Almost every batch is new: a plain insert spares Postgres the speculative insertion of ON CONFLICT (~25 %
+      // of its work per row). A replay (a spill file, a batch whose commit went unacknowledged) fails on the
+      // first id already written and is written again skipping those.
+      await sql.unsafe(PLAIN_INSERT, columns as never, { prepare: true })
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err
+      await sql.unsafe(INSERT, columns as never, { prepare: true })
+    }
     return []
   }
   const others = rows.filter((r) => !prepaid.includes(r))
