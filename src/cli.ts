@@ -6,10 +6,10 @@ import { ConfigError, loadConfig, type Config } from './shared/config.ts'
 import { GatewayError, InvalidRequest } from './shared/errors.ts'
 import { configureLog, describeError, log } from './shared/log.ts'
 import { runStdio } from './mcp/stdio.ts'
-import { seal, sealedWith, unseal } from './shared/sealed.ts'
+import { needsReseal, openIfSealed, seal, sealedWith, unseal } from './shared/sealed.ts'
 import { allCredentials, resealCredential } from './tenancy/credentials.ts'
 import { bootstrap } from './tenancy/bootstrap.ts'
-import { getFirm } from './tenancy/firms.ts'
+import { getFirm, resealWebhookSecret, webhookSecrets } from './tenancy/firms.ts'
 import { createUser, findUserByEmail, setPassword } from './tenancy/users.ts'
 
 const USAGE = `Usage: viapi <command> [options]
@@ -186,7 +186,14 @@ async function runSecrets(config: Config, args: string[]): Promise<number> {
       await resealCredential(db.sql, c.firmId, c.provider, seal(current, unseal(config.secretKeys, c.secretEnc)))
       resealed++
     }
-    process.stderr.write(`re-sealed ${resealed} provider key${resealed === 1 ? '' : 's'} with the current VIAPI_SECRET_KEY\n`)
+    let hooks = 0
+    // Webhook signing secrets too, including ones stored before any key was set.
+    for (const w of await webhookSecrets(db.sql)) {
+      if (!needsReseal(current, w.stored)) continue
+      await resealWebhookSecret(db.sql, w.firmId, w.stored, seal(current, openIfSealed(config.secretKeys, w.stored)))
+      hooks++
+    }
+    process.stderr.write(`re-sealed ${resealed} provider key${resealed === 1 ? '' : 's'} and ${hooks} webhook secret${hooks === 1 ? '' : 's'} with the current VIAPI_SECRET_KEY\n`)
     return 0
   } finally {
     await db.close()

@@ -118,7 +118,7 @@ export async function serve(config: Config): Promise<Running> {
   }
   const videoWorker = new VideoWorker(gw, (job, amount) => guard.refund(job, amount, sync ? sync.adjustBudget : null))
   videoWorker.start()
-  const delivery = new AlertDelivery({ sql, retryBaseMs: config.webhookRetryBaseMs, allowPrivateUrls: config.allowPrivateUrls })
+  const delivery = new AlertDelivery({ sql, retryBaseMs: config.webhookRetryBaseMs, allowPrivateUrls: config.allowPrivateUrls, secretKeys: config.secretKeys })
   delivery.start()
   const ledgerTimer = setInterval(() => void checkLedger(sql), 600_000)
 

@@ -37,6 +37,7 @@ beforeAll(async () => {
     VIAPI_USAGE_FLUSH_MS: '50',
     VIAPI_ALLOW_PRIVATE_URLS: 'true',
     VIAPI_WEBHOOK_RETRY_BASE_MS: '300',
+    VIAPI_SECRET_KEY: '33'.repeat(32),
   })
 })
 afterAll(async () => {
@@ -280,6 +281,10 @@ describe('firm alert webhooks', () => {
       const hook = await ok<{ setFirmWebhook: { url: string; secret: string } }>(g.url, fx.admin_token, 'mutation($u: String) { setFirmWebhook(input: {url: $u}) { url secret } }', { u: `http://127.0.0.1:${receiver.port}/hooks/viapi` })
       const secret = hook.setFirmWebhook.secret
       expect(secret).toMatch(/^whsec_/)
+      // At rest it is sealed under VIAPI_SECRET_KEY, never the secret itself.
+      const [stored] = await conn.sql<{ webhook_secret: string }[]>`select webhook_secret from firms where id = ${fx.firm_id}`
+      expect(stored!.webhook_secret).toStartWith('v1:')
+      expect(stored!.webhook_secret).not.toContain(secret.slice(6))
       const payload = JSON.stringify({ id: 'evt_alert_1', object: 'event', type: 'payment_intent.payment_failed', created: 1, data: { object: { id: 'pi_alerting', object: 'payment_intent', amount: 700, metadata: { client_id: fx.client_id }, customer: null, last_payment_error: { message: 'insufficient funds' } } } })
       const header = await stripeLib.webhooks.generateTestHeaderStringAsync({ payload, secret: SECRET })
       expect((await fetch(`${g.url}/v1/billing/stripe/webhook`, { method: 'POST', headers: { 'stripe-signature': header }, body: payload })).status).toBe(200)

@@ -335,9 +335,16 @@ describe('firm-owned provider keys (BYOK)', () => {
     const { seal, parseSecretKey } = await import('../src/shared/sealed.ts')
     await conn.sql`insert into provider_credentials (firm_id, provider, secret_enc, key_hint) values (${fx.firm_id}, 'anthropic', ${seal(parseSecretKey(KEY_A), 'sk-ant-ROTATED-1234')}, '…1234')
       on conflict (firm_id, provider) do update set secret_enc = excluded.secret_enc`
+    // A webhook secret stored before any key was set is sealed by the rotation too.
+    await conn.sql`update firms set webhook_url = 'https://hooks.example.test/viapi', webhook_secret = 'whsec_plain_before_keys', webhook_set_at = now() where id = ${fx.firm_id}`
     const proc = Bun.spawn([process.execPath, 'src/cli.ts', 'secrets', 'rotate'], { env: { PATH: process.env.PATH ?? '', ...db.env, VIAPI_SECRET_KEY: KEY_B, VIAPI_SECRET_KEY_PREVIOUS: KEY_A }, stderr: 'pipe', stdout: 'pipe' })
     expect(await proc.exited).toBe(0)
-    expect(await new Response(proc.stderr).text()).toContain('re-sealed 1 provider key')
+    expect(await new Response(proc.stderr).text()).toContain('re-sealed 1 provider key and 1 webhook secret')
+    const [hook] = await conn.sql<{ webhook_secret: string }[]>`select webhook_secret from firms where id = ${fx.firm_id}`
+    const { unseal } = await import('../src/shared/sealed.ts')
+    expect(hook!.webhook_secret).toStartWith('v1:')
+    expect(unseal([parseSecretKey(KEY_B)], hook!.webhook_secret)).toBe('whsec_plain_before_keys')
+    await conn.sql`update firms set webhook_url = null, webhook_secret = null, webhook_set_at = null where id = ${fx.firm_id}`
     const rotated = await startGateway({ ...db.env, VIAPI_SECRET_KEY: KEY_B, ANTHROPIC_BASE_URL: anthropic.baseUrl })
     try {
       const c = new OpenAI({ apiKey: fx.api_key, baseURL: `${rotated.url}/v1/proxy`, maxRetries: 0 })

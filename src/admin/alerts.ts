@@ -1,6 +1,7 @@
 /** @module Firm alerts as admins see them, and the firm webhook they are delivered to. */
 import { listAlerts, type Alert } from '../billing/alerts.ts'
 import { randomBase62 } from '../shared/ids.ts'
+import { sealIfKeyed } from '../shared/sealed.ts'
 import { checkOutboundUrl } from '../shared/urls.ts'
 import { setFirmWebhook as storeWebhook } from '../tenancy/firms.ts'
 import { found, scopeOf, targetFirm, type Actor } from './actor.ts'
@@ -17,7 +18,8 @@ export async function setFirmWebhook(deps: AdminDeps, actor: Actor, input: { url
   const url = input.url === null ? null : (await checkOutboundUrl(input.url, 'url', deps.allowPrivateUrls)).toString()
   const secret = url ? `whsec_${randomBase62(40)}` : null
   await deps.sql.begin(async (tx) => {
-    found((await storeWebhook(tx, firmId, url && secret ? { url, secret } : null)) || null, 'firm')
+    // Sealed at rest when VIAPI_SECRET_KEY is set; the caller sees the secret only in this answer.
+    found((await storeWebhook(tx, firmId, url && secret ? { url, secret: sealIfKeyed(deps.secretKeys, secret) } : null)) || null, 'firm')
     await audit(tx, actor, { firmId, action: 'setFirmWebhook', objectType: 'firm', objectId: firmId, after: { url } })
   })
   return { url, secret }

@@ -6,6 +6,7 @@
  */
 import type { Pool } from '../shared/db.ts'
 import { describeError, log } from '../shared/log.ts'
+import { openIfSealed, type SealingKey } from '../shared/sealed.ts'
 import { checkOutboundUrl } from '../shared/urls.ts'
 import { claimDeliveries, markDelivered, markFailed, type Alert } from './alerts.ts'
 
@@ -25,6 +26,8 @@ export interface DeliveryOptions {
   sql: Pool
   retryBaseMs: number
   allowPrivateUrls: boolean
+  /** Open the firms' signing secrets (sealed under VIAPI_SECRET_KEY when one is set). */
+  secretKeys: SealingKey[]
   intervalMs?: number
 }
 
@@ -58,10 +61,16 @@ export class AlertDelivery {
     }
   }
 
-  private async send(alert: Alert, rawUrl: string, secret: string): Promise<void> {
+  private async send(alert: Alert, rawUrl: string, stored: string): Promise<void> {
     const body = alertBody(alert)
     let error: string | null = null
     try {
+      let secret: string
+      try {
+        secret = openIfSealed(this.o.secretKeys, stored)
+      } catch {
+        throw new Error('the webhook signing secret cannot be opened with VIAPI_SECRET_KEY (or VIAPI_SECRET_KEY_PREVIOUS)')
+      }
       const url = await checkOutboundUrl(rawUrl, 'url', this.o.allowPrivateUrls)
       const res = await fetch(url, {
         method: 'POST',

@@ -1,5 +1,5 @@
 import { expect, test } from 'bun:test'
-import { parseSecretKey, seal, unseal } from './sealed.ts'
+import { needsReseal, openIfSealed, parseSecretKey, seal, sealIfKeyed, unseal } from './sealed.ts'
 
 const a = parseSecretKey('11'.repeat(32))
 const b = parseSecretKey(Buffer.alloc(32, 7).toString('base64'))
@@ -26,4 +26,14 @@ test('tampering is detected', () => {
 
 test.each(['short', '00'.repeat(31), ''])('bad keys are refused: %p', (k) => {
   expect(() => parseSecretKey(k)).toThrow('32 bytes')
+})
+
+test('optional sealing: sealed with a key, as is without; opening takes either; re-seal what is plain or under another key', () => {
+  const sealed = sealIfKeyed([a], 'whsec_1')
+  expect(sealed).toStartWith('v1:')
+  expect(openIfSealed([a], sealed)).toBe('whsec_1')
+  expect(sealIfKeyed([], 'whsec_1')).toBe('whsec_1')
+  expect(openIfSealed([a], 'whsec_1')).toBe('whsec_1')
+  expect(() => openIfSealed([b], sealed)).toThrow('unknown key')
+  expect([needsReseal(a, sealed), needsReseal(b, sealed), needsReseal(a, 'whsec_1')]).toEqual([false, true, true])
 })

@@ -43,3 +43,20 @@ export function unseal(keys: SealingKey[], sealed: string): string {
 export function sealedWith(sealed: string): string | undefined {
   return sealed.split(':')[1]
 }
+
+const isSealed = (stored: string) => stored.startsWith('v1:')
+
+/** For secrets that work without a sealing key too (webhook signing secrets): sealed when a key is set, else as is. */
+export function sealIfKeyed(keys: SealingKey[], plain: string): string {
+  return keys[0] ? seal(keys[0], plain) : plain
+}
+
+/** Opens what sealIfKeyed stored: a sealed value with the keys, anything else (stored before a key was set) as is. */
+export function openIfSealed(keys: SealingKey[], stored: string): string {
+  return isSealed(stored) ? unseal(keys, stored) : stored
+}
+
+/** Whether a stored value needs re-sealing under `current`: sealed with another key, or not sealed at all. */
+export function needsReseal(current: SealingKey, stored: string): boolean {
+  return !isSealed(stored) || sealedWith(stored) !== current.id
+}

@@ -48,7 +48,18 @@ export async function setFirmMarkup(sql: Sql, id: string, markupBps: number): Pr
   return row ? toFirm(row) : null
 }
 
-/** Sets (or with null clears) the firm's alert webhook and its signing secret. */
+/** Every firm's stored webhook signing secret (sealed or not), for re-sealing under a new key. */
+export async function webhookSecrets(sql: Sql): Promise<{ firmId: string; stored: string }[]> {
+  const rows = await sql<{ id: string; webhook_secret: string }[]>`select id, webhook_secret from firms where webhook_secret is not null order by id`
+  return rows.map((r) => ({ firmId: r.id, stored: r.webhook_secret }))
+}
+
+/** Replaces a stored signing secret with the same secret sealed anew, unless it changed meanwhile. */
+export async function resealWebhookSecret(sql: Sql, firmId: string, was: string, sealed: string): Promise<void> {
+  await sql`update firms set webhook_secret = ${sealed} where id = ${firmId} and webhook_secret = ${was}`
+}
+
+/** Sets (or with null clears) the firm's alert webhook and its signing secret (as stored: sealed when keyed). */
 export async function setFirmWebhook(sql: Sql, id: string, hook: { url: string; secret: string } | null): Promise<boolean> {
   const rows = await sql`
     update firms set webhook_url = ${hook?.url ?? null}, webhook_secret = ${hook?.secret ?? null}, webhook_set_at = ${hook ? new Date() : null}
