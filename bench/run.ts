@@ -5,7 +5,7 @@
  * autocannon) in its own process, interleaved and rotated each round, so ratios compare like with like on a noisy
  * machine. Prints and saves a table and the targets met or missed. `--quick` is short; `--strict` exits 1 on a miss.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { syncCatalog } from '../src/billing/catalog.ts'
@@ -71,6 +71,16 @@ async function waitReady(url: string, what: string): Promise<void> {
 async function runJson(cmd: string[], env: Record<string, string> = {}): Promise<Record<string, number>> {
   const p = Bun.spawn(cmd, { cwd: ROOT, env: { ...process.env, ...BUN_ENV, ...env }, stdout: 'pipe', stderr: 'inherit' })
   return JSON.parse(await new Response(p.stdout).text()) as Record<string, number>
+}
+
+/** The process's hard limit on open files, from /proc. */
+function fdLimit(pid: number): number | null {
+  try {
+    const m = /^Max open files\s+\S+\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/limits`, 'utf8'))
+    return m ? Number(m[1]) : null
+  } catch {
+    return null
+  }
 }
 
 const median = (xs: number[]) => {
@@ -168,7 +178,7 @@ async function main() {
   clearInterval(sampler)
   process.stderr.write(`${heldStreams} concurrent streams: ok ${held.ok} errors ${held.errors} in ${held.seconds!.toFixed(1)} s, RSS peak ${peak.toFixed(0)} MiB\n`)
 
-  const report = evaluate(rows, { held: { count: heldStreams, errors: held.errors!, rssPeakMiB: peak }, median })
+  const report = evaluate(rows, { held: { count: heldStreams, errors: held.errors!, rssPeakMiB: peak, fdLimit: fdLimit(viapi.pid) }, median })
   const stamp = new Date().toISOString().replace(/[:.]/g, '-')
   writeFileSync(join(ROOT, 'bench/results', `${stamp}.json`), JSON.stringify({ date: new Date().toISOString(), quick, seconds, rounds, loadGenerator, cores, rows, targets: report.targets }, null, 2))
   writeFileSync(join(ROOT, 'bench/results', `${stamp}.md`), report.markdown + '\n')
