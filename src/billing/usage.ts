@@ -62,10 +62,11 @@ const COLUMNS = [
   ['attempt', 'int'],
 ] as const
 
-// One text[] parameter per column and a typed unnest: a batch costs a few dozen parameters, not thousands.
+// One array parameter per column, each of its column's type (Postgres parses the elements straight into that
+// type, no text step and cast), unnested together: a batch costs a few dozen parameters, not thousands.
 const PLAIN_INSERT = `insert into usage_events (${COLUMNS.map(([c]) => c).join(', ')})
-  select ${COLUMNS.map(([, t], i) => `c${i}::${t}`).join(', ')}
-  from unnest(${COLUMNS.map((_, i) => `$${i + 1}::text[]`).join(', ')}) as t(${COLUMNS.map((_, i) => `c${i}`).join(', ')})`
+  select ${COLUMNS.map((_, i) => `c${i}`).join(', ')}
+  from unnest(${COLUMNS.map(([, t], i) => `$${i + 1}::${t}[]`).join(', ')}) as t(${COLUMNS.map((_, i) => `c${i}`).join(', ')})`
 const INSERT = `${PLAIN_INSERT}
   on conflict (id) do nothing`
 
