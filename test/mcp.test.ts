@@ -102,20 +102,39 @@ describe('tools over HTTP with a personal access token', () => {
     expect(got.structuredContent).toMatchObject({ id: a.client_id, slug: 'demo' })
   })
 
-  test('a session belongs to the user who opened it', async () => {
-    const init = await fetch(`${gw.url}/mcp`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${a.admin_token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-      body: '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}',
+  test('stateless: behind a round-robin balancer two replicas serve one client in turn; every request is its own caller', async () => {
+    const other = await startGateway({ ...db.env })
+    let n = 0
+    const seen = new Set<string>()
+    const balancer = Bun.serve({
+      port: 0,
+      hostname: '127.0.0.1',
+      async fetch(req) {
+        const target = n++ % 2 === 0 ? gw.url : other.url
+        seen.add(target)
+        const url = new URL(req.url)
+        return fetch(target + url.pathname + url.search, { method: req.method, headers: req.headers, body: req.method === 'POST' ? await req.text() : undefined })
+      },
     })
-    const sid = init.headers.get('mcp-session-id')!
-    expect(sid).toBeTruthy()
-    const stolen = await fetch(`${gw.url}/mcp`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${b.admin_token}`, 'mcp-session-id': sid, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-      body: '{"jsonrpc":"2.0","id":2,"method":"tools/list"}',
-    })
-    expect(stolen.status).toBe(404)
+    try {
+      const client = new Client({ name: 'balanced', version: '1.0.0' })
+      await client.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${balancer.port}/mcp`), { requestInit: { headers: { authorization: `Bearer ${a.admin_token}` } } }))
+      for (let i = 0; i < 3; i++) expect((await call(client, 'get_client', { client_id: a.client_id })).structuredContent).toMatchObject({ id: a.client_id })
+      expect(seen.size).toBe(2)
+      await client.close()
+      // No session to borrow: another firm's token acts as that firm, whatever came before it.
+      const res = await fetch(`${gw.url}/mcp`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${b.admin_token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'get_client', arguments: { client_id: a.client_id } } }),
+      })
+      const body = (await res.json()) as { result: ToolResult }
+      expect(body.result.isError).toBe(true)
+      expect((await fetch(`${gw.url}/mcp`, { headers: { authorization: `Bearer ${a.admin_token}` } })).status).toBe(405)
+    } finally {
+      balancer.stop(true)
+      await other.stop()
+    }
   })
 
   test('limits, routes, usage, credit and models', async () => {

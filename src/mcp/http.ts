@@ -1,7 +1,9 @@
 /**
- * @module MCP over Streamable HTTP at /mcp. Callers authenticate with an OAuth access token issued by this gateway
- * (audience: the /mcp resource) or a vi_pat_ token; sessions are bound to the user who opened them. Tokens in the
- * query string are refused, and the token is never passed on to anything else.
+ * @module MCP over Streamable HTTP at /mcp, stateless: every POST carries its own credentials (an OAuth access token
+ * issued by this gateway for the /mcp resource, or a vi_pat_ token) and is served by a server made for it, so any
+ * replica behind a load balancer answers any request and nothing is kept between them. The tools need no
+ * server-initiated messages, hence no sessions and no GET stream. Tokens in the query string are refused, and the
+ * token is never passed on to anything else.
  */
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js'
 import { Elysia } from 'elysia'
@@ -15,22 +17,7 @@ import type { OAuthIssuer } from './oauth/issuer.ts'
 import { publicOrigin } from '../shared/origin.ts'
 import { createMcpServer } from './server.ts'
 
-interface Session {
-  transport: WebStandardStreamableHTTPServerTransport
-  userId: string
-  lastSeen: number
-}
-
-const SESSION_IDLE_MS = 30 * 60_000
-
 export function mcpPlugin(deps: AdminDeps, issuer: OAuthIssuer, env: Record<string, string | undefined>) {
-  const sessions = new Map<string, Session>()
-  const sweeper = setInterval(() => {
-    const cutoff = Date.now() - SESSION_IDLE_MS
-    for (const [id, s] of sessions) if (s.lastSeen < cutoff) void s.transport.close().finally(() => sessions.delete(id))
-  }, 60_000)
-  sweeper.unref()
-
   const unauthorized = (request: Request, message: string) => {
     const origin = publicOrigin(request, env)
     return new Response(JSON.stringify({ error: 'invalid_token', error_description: message }), {
@@ -55,23 +42,10 @@ export function mcpPlugin(deps: AdminDeps, issuer: OAuthIssuer, env: Record<stri
   const handle = async ({ request }: { request: Request }): Promise<Response> => {
     const actor = await who(request)
     if (typeof actor === 'string') return unauthorized(request, actor)
-    const sid = request.headers.get('mcp-session-id')
-    if (sid) {
-      const s = sessions.get(sid)
-      if (!s || s.userId !== actor.userId) return Response.json({ jsonrpc: '2.0', error: { code: -32001, message: 'Session not found' }, id: null }, { status: 404 })
-      s.lastSeen = Date.now()
-      const res = await s.transport.handleRequest(request)
-      if (request.method === 'DELETE') sessions.delete(sid)
-      return res
+    if (request.method !== 'POST') {
+      return Response.json({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed: this server is stateless; send each message as a POST.' }, id: null }, { status: 405, headers: { allow: 'POST' } })
     }
-    if (request.method !== 'POST') return Response.json({ jsonrpc: '2.0', error: { code: -32000, message: 'Missing mcp-session-id' }, id: null }, { status: 400 })
-    const transport: WebStandardStreamableHTTPServerTransport = new WebStandardStreamableHTTPServerTransport({
-      sessionIdGenerator: () => crypto.randomUUID(),
-      enableJsonResponse: true,
-      onsessioninitialized: (id) => {
-        sessions.set(id, { transport, userId: actor.userId, lastSeen: Date.now() })
-      },
-    })
+    const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true })
     const server = createMcpServer(inProcessExec(deps, actor))
     try {
       await server.connect(transport)
@@ -79,6 +53,8 @@ export function mcpPlugin(deps: AdminDeps, issuer: OAuthIssuer, env: Record<stri
     } catch (err) {
       log.error('mcp request failed', { error: describeError(err) })
       return Response.json({ jsonrpc: '2.0', error: { code: -32603, message: 'Internal error' }, id: null }, { status: 500 })
+    } finally {
+      void server.close().catch(() => {})
     }
   }
 
