@@ -83,21 +83,31 @@ function el(v: string | null): string {
 /**
  * The batch as one array literal per column, in COLUMNS order, built in a single pass straight from the events
  * into per-column arrays that a native join turns into one flat string each (numbers, booleans and ISO times need
- * no quoting): the driver then sends 22 strings instead of serialising thousands of values.
+ * no quoting): the driver then sends 22 strings instead of serialising thousands of values. Values that repeat
+ * across a batch (firm, client, key, model, provider, outcome; the time within a millisecond) are quoted once.
  */
 function columnArrays(rows: readonly UsageRow[]): string[] {
   const n = rows.length
   const c: unknown[][] = Array.from({ length: COLUMNS.length }, () => new Array<unknown>(n))
+  const quoted = new Map<string, string>()
+  const q = (v: string | null): string => {
+    if (v === null) return 'NULL'
+    let s = quoted.get(v)
+    if (s === undefined) quoted.set(v, (s = el(v)))
+    return s
+  }
+  let lastTime = NaN
+  let lastIso = ''
   for (let i = 0; i < n; i++) {
     const r = rows[i]!
     c[0]![i] = el(r.id)
-    c[1]![i] = el(r.firmId)
-    c[2]![i] = el(r.clientId)
-    c[3]![i] = el(r.keyId)
-    c[4]![i] = el(r.endpoint)
-    c[5]![i] = el(r.modelRequested)
-    c[6]![i] = el(r.modelUsed)
-    c[7]![i] = el(r.provider)
+    c[1]![i] = q(r.firmId)
+    c[2]![i] = q(r.clientId)
+    c[3]![i] = q(r.keyId)
+    c[4]![i] = q(r.endpoint)
+    c[5]![i] = q(r.modelRequested)
+    c[6]![i] = q(r.modelUsed)
+    c[7]![i] = q(r.provider)
     c[8]![i] = r.promptTokens
     c[9]![i] = r.completionTokens
     c[10]![i] = r.cachedTokens
@@ -105,12 +115,17 @@ function columnArrays(rows: readonly UsageRow[]): string[] {
     c[12]![i] = r.markupNano
     c[13]![i] = r.billedNano
     c[14]![i] = r.status
-    c[15]![i] = el(r.outcome)
-    c[16]![i] = el(r.errorCode)
+    c[15]![i] = q(r.outcome)
+    c[16]![i] = q(r.errorCode)
     c[17]![i] = r.usageEstimated ? 't' : 'f'
     c[18]![i] = r.stream ? 't' : 'f'
     c[19]![i] = r.latencyMs
-    c[20]![i] = r.createdAt.toISOString()
+    const t = r.createdAt.getTime()
+    if (t !== lastTime) {
+      lastTime = t
+      lastIso = r.createdAt.toISOString()
+    }
+    c[20]![i] = lastIso
     c[21]![i] = r.attempt ?? 0
   }
   return c.map((v) => `{${v.join(',')}}`)
