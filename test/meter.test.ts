@@ -109,35 +109,32 @@ test('text survives the array literals exactly: quotes, backslashes, tabs, newli
   for (const e of events) expect(byId.get(e.id)).toEqual({ id: e.id, model_requested: e.modelRequested, error_code: e.errorCode })
 })
 
-test('a batch that meets ids already written still writes the new ones, once', async () => {
+/** Writes one event, then a batch holding it again and a new one (a replay); returns what the table holds of them. */
+async function replay(sql: Database['sql']): Promise<{ ids: [string, string]; rows: { id: string; billed_nano: bigint }[] }> {
   const [old, fresh] = [event(5n), event(7n)]
-  const first = new UsageMeter(conn.sql, { flushMs: 60_000, spillDir })
+  const first = new UsageMeter(sql, { flushMs: 60_000, spillDir })
   first.record(old)
   await first.drain()
-  const second = new UsageMeter(conn.sql, { flushMs: 60_000, spillDir })
+  const second = new UsageMeter(sql, { flushMs: 60_000, spillDir })
   second.record(old)
   second.record(fresh)
   await second.drain()
   expect(second.queued).toBe(0)
-  const rows = await conn.sql<{ id: string; billed_nano: bigint }[]>`select id, billed_nano from usage_events where id in ${conn.sql([old.id, fresh.id])} order by billed_nano`
-  expect([...rows]).toEqual([{ id: old.id, billed_nano: 5n }, { id: fresh.id, billed_nano: 7n }])
+  const rows = await sql<{ id: string; billed_nano: bigint }[]>`select id, billed_nano from usage_events where id in ${sql([old.id, fresh.id])} order by billed_nano`
+  return { ids: [old.id, fresh.id], rows: [...rows] }
+}
+
+test('a batch that meets ids already written still writes the new ones, once', async () => {
+  const { ids, rows } = await replay(conn.sql)
+  expect(rows).toEqual([{ id: ids[0], billed_nano: 5n }, { id: ids[1], billed_nano: 7n }])
 })
 
 test('embedded Postgres: a replayed batch falls back the same way (the conflict arrives as SQLSTATE 23505 there too)', async () => {
   const emb = await testDb('embedded')
   const c = await readyDb(emb)
   try {
-    const [old, fresh] = [event(5n), event(7n)]
-    const first = new UsageMeter(c.sql, { flushMs: 60_000, spillDir })
-    first.record(old)
-    await first.drain()
-    const second = new UsageMeter(c.sql, { flushMs: 60_000, spillDir })
-    second.record(old)
-    second.record(fresh)
-    await second.drain()
-    expect(second.queued).toBe(0)
-    const rows = await c.sql<{ id: string }[]>`select id from usage_events order by billed_nano`
-    expect(rows.map((r) => r.id)).toEqual([old.id, fresh.id])
+    const { ids, rows } = await replay(c.sql)
+    expect(rows).toEqual([{ id: ids[0], billed_nano: 5n }, { id: ids[1], billed_nano: 7n }])
   } finally {
     await c.close()
     await emb.drop()
