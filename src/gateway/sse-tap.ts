@@ -28,6 +28,8 @@ const FINISH = [Buffer.from('"finish_reason":"'), Buffer.from('"finish_reason": 
 const USAGE = [Buffer.from('"usage":{'), Buffer.from('"usage": {')]
 const DONE = Buffer.from('[DONE]')
 const DATA = Buffer.from('data:')
+const HIT_PATTERNS = [...FINISH, ...USAGE, DONE]
+const DONE_EVENT = Buffer.from('data: [DONE]\n\n')
 const encoder = new TextEncoder()
 
 interface ChunkJson {
@@ -137,7 +139,7 @@ export class SseTap {
       this.pass(ev, out)
       return
     }
-    if (ev.indexOf(DONE) !== -1 && dataOf(ev.toString()) === '[DONE]') {
+    if (ev.indexOf(DONE) !== -1 && (ev.equals(DONE_EVENT) || dataOf(ev.toString()) === '[DONE]')) {
       this.sawDone = true
       this.release(out)
       // The client asked for usage but the upstream sent none: still give it the block, on an empty-choices chunk.
@@ -206,7 +208,7 @@ export class EndedEarly extends StreamProtocolError {
 /** Sorted offsets of every byte pattern that can mark an event worth parsing. */
 function hitPositions(buf: Buffer): number[] {
   const hits: number[] = []
-  for (const p of [...FINISH, ...USAGE, DONE]) {
+  for (const p of HIT_PATTERNS) {
     let at = buf.indexOf(p)
     while (at !== -1) {
       hits.push(at)
@@ -237,8 +239,16 @@ function dataOf(text: string): string | null {
   return data
 }
 
+/** The data of an event that is one `data:` line (every known upstream's), without splitting lines; else null. */
+function singleLineData(ev: Buffer): string | null {
+  if (ev[0] !== 100 || ev.indexOf(DATA) !== 0) return null
+  const nl = ev.indexOf(10)
+  if (nl === -1 || nl !== ev.length - 2) return null
+  return ev.toString('utf8', ev[5] === 32 ? 6 : 5, nl)
+}
+
 function parseData(ev: Buffer): ChunkJson {
-  const data = dataOf(ev.toString())
+  const data = singleLineData(ev) ?? dataOf(ev.toString())
   try {
     const json = JSON.parse(data ?? '') as unknown
     if (json && typeof json === 'object' && !Array.isArray(json)) return json as ChunkJson
