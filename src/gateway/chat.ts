@@ -2,12 +2,11 @@
  * @module POST /v1/proxy/chat/completions: admit, resolve, dispatch with fallback before the first byte,
  * then answer with the upstream's body plus the viapi block (JSON splice, or the stream tap).
  */
-import { BadGateway, GatewayError, GatewayTimeout, ServiceUnavailable } from '../shared/errors.ts'
+import { BadGateway, GatewayTimeout } from '../shared/errors.ts'
 import { authenticate } from './auth.ts'
 import { mostBilled, tokenCost } from '../billing/pricing.ts'
 import { parseChatBody, readJsonBody, type ChatBody } from './body.ts'
 import type { GatewayContext } from './context.ts'
-import type { KeyEntry } from './key-cache.ts'
 import { UpstreamIdle } from './inflight.ts'
 import { estimatePromptTokens } from './providers/mock.ts'
 import type { ProviderAdapter } from './providers/types.ts'
@@ -16,7 +15,7 @@ import type { Target } from './resolve.ts'
 import { RequestMeter } from './settle.ts'
 import { SseTap, StreamProtocolError } from './sse-tap.ts'
 import { streamToClient, type ByteReader } from './stream.ts'
-import { adapterOf, admitTargets } from './targets.ts'
+import { admitTargets } from './targets.ts'
 
 class UpstreamTimedOut extends Error {}
 export class ClientGone extends Error {
