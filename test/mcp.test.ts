@@ -209,7 +209,7 @@ describe('sign-in and tokens', () => {
   }
 
   test('the full OAuth flow: discovery, registration, sign-in form, consent, PKCE token, tool call, refresh rotation', async () => {
-    const { signedIn, client_id, verifier, token_endpoint } = await authorize('dawn.le@rennlabs.com', PASSWORD)
+    const { signedIn, client_id, token_endpoint } = await authorize('dawn.le@rennlabs.com', PASSWORD)
     expect(signedIn.status).toBe(200)
     const consent = await signedIn.text()
     expect(consent).toContain('name="decision" value="allow"')
