@@ -6,7 +6,7 @@ import { ConfigError, loadConfig, type Config } from './shared/config.ts'
 import { GatewayError, InvalidRequest } from './shared/errors.ts'
 import { configureLog, describeError, log } from './shared/log.ts'
 import { runStdio } from './mcp/stdio.ts'
-import { needsReseal, openIfSealed, seal, sealedWith, unseal } from './shared/sealed.ts'
+import { needsReseal, openIfSealed, seal, unseal } from './shared/sealed.ts'
 import { allCredentials, resealCredential } from './tenancy/credentials.ts'
 import { bootstrap } from './tenancy/bootstrap.ts'
 import { getFirm, resealWebhookSecret, webhookSecrets } from './tenancy/firms.ts'
@@ -182,7 +182,7 @@ async function runSecrets(config: Config, args: string[]): Promise<number> {
   try {
     let resealed = 0
     for (const c of await allCredentials(db.sql)) {
-      if (sealedWith(c.secretEnc) === current.id) continue
+      if (!needsReseal(current, c.secretEnc)) continue
       await resealCredential(db.sql, c.firmId, c.provider, seal(current, unseal(config.secretKeys, c.secretEnc)))
       resealed++
     }

@@ -18,6 +18,8 @@ import { streamToClient, type ByteReader } from './stream.ts'
 import { admitTargets } from './targets.ts'
 
 class UpstreamTimedOut extends Error {}
+/** Every adapter serves chat. */
+const anyAdapter = () => true
 export class ClientGone extends Error {
   constructor() {
     super('the client closed the connection')
@@ -43,7 +45,7 @@ export async function handleChat(gw: GatewayContext, request: Request, requestId
   try {
     const handOff = () => (handedOff = true)
     return await dispatchTargets(gw, entry, targets, meter, request.signal, {
-      supports: () => true,
+      supports: anyAdapter,
       what: 'chat',
       attempt: (target, adapter) => tryTarget(gw, chat, target, adapter, meter, request.signal, handOff, headers),
     })

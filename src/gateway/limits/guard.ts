@@ -81,17 +81,18 @@ export class Guardrails {
     for (const c of checks) if (c.budget.seed < 0n) return this.load(ctx, month).then(() => this.admitLoaded(ctx, worstCase, now, mustCover))
     const specs = rateSpecs(ctx)
     const decision = this.rates.admit(specs, now)
-    if (decision instanceof Promise) return decision.then((d) => this.reserve(ctx, checks, specs, d, worstCase, now, month, mustCover))
-    return this.reserve(ctx, checks, specs, decision, worstCase, now, month, mustCover)
+    if (decision instanceof Promise) return decision.then((d) => this.decide(checks, specs, d, worstCase, now, month, mustCover))
+    return this.decide(checks, specs, decision, worstCase, now, month, mustCover)
   }
 
   private async admitLoaded(ctx: KeyContext, worstCase: bigint, now: number, mustCover: boolean): Promise<Admission> {
     const month = this.months.at(ctx.timezone, now)
     const specs = rateSpecs(ctx)
-    return this.reserve(ctx, this.checks(ctx, month), specs, await this.rates.admit(specs, now), worstCase, now, month, mustCover)
+    return this.decide(this.checks(ctx, month), specs, await this.rates.admit(specs, now), worstCase, now, month, mustCover)
   }
 
-  private reserve(ctx: KeyContext, checks: MoneyCheck[], specs: RateSpec[], decision: RateDecision, worstCase: bigint, now: number, month: Month, mustCover: boolean): Admission {
+  /** The rate decision taken: refuse, or reserve the request's worst case against every money check. */
+  private decide(checks: MoneyCheck[], specs: RateSpec[], decision: RateDecision, worstCase: bigint, now: number, month: Month, mustCover: boolean): Admission {
     if (!decision.ok) throw new RateLimited(decision)
     const r = reserve(checks, worstCase, this.opts.mode.share(), mustCover)
     if ('refused' in r) {
