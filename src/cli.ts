@@ -1,11 +1,10 @@
 #!/usr/bin/env bun
 /** @module The `viapi` command: serve, migrate, bootstrap. */
 import { parseArgs } from 'node:util'
-import { openReady, serve, supervise } from './server.ts'
+import { openReady } from './ready.ts'
 import { ConfigError, loadConfig, type Config } from './shared/config.ts'
 import { GatewayError, InvalidRequest } from './shared/errors.ts'
 import { configureLog, describeError, log } from './shared/log.ts'
-import { runStdio } from './mcp/stdio.ts'
 import { needsReseal, openIfSealed, seal, unseal } from './shared/sealed.ts'
 import { allCredentials, resealCredential } from './tenancy/credentials.ts'
 import { bootstrap } from './tenancy/bootstrap.ts'
@@ -50,7 +49,8 @@ async function main(argv: string[]): Promise<number> {
   configureLog(config.logLevel, command === 'serve' ? 'stdout' : 'stderr')
   switch (command) {
     case 'mcp':
-      return runStdio(config.env)
+      // Each command loads only its own modules: a supervisor or an MCP client need none of the gateway.
+      return (await import('./mcp/stdio.ts')).runStdio(config.env)
     case 'user':
       return runUser(config, rest)
     case 'secrets':
@@ -72,7 +72,7 @@ async function main(argv: string[]): Promise<number> {
 }
 
 async function runServe(config: Config): Promise<number> {
-  const running = config.workers > 1 ? await supervise(config) : await serve(config)
+  const running = config.workers > 1 ? await (await import('./supervisor.ts')).supervise(config) : await (await import('./server.ts')).serve(config)
   await new Promise<void>((done) => {
     const stop = (signal: string) => void running.shutdown(signal).then(done)
     process.once('SIGTERM', () => stop('SIGTERM'))

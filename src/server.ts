@@ -2,10 +2,12 @@
 import { join, resolve } from 'node:path'
 import { jwtConfig } from './admin/auth.ts'
 import type { AdminDeps } from './admin/context.ts'
-import { createApp, hotRoutes } from './app.ts'
+import type { App } from './app.ts'
+import { hotRoutes, renderError } from './hot-routes.ts'
+import { newId } from './shared/ids.ts'
 import { createVideoProviders } from './gateway/providers/video.ts'
 import { VideoWorker } from './gateway/video-worker.ts'
-import { loadCatalog, syncCatalog } from './billing/catalog.ts'
+import { loadCatalog } from './billing/catalog.ts'
 import { AlertDelivery } from './billing/delivery.ts'
 import { checkLedger } from './billing/ledger.ts'
 import { firmPrices } from './billing/prices.ts'
@@ -21,9 +23,8 @@ import { LimitSync } from './gateway/limits/sync.ts'
 import { createProviders } from './gateway/providers/index.ts'
 import { createBus, type BusMessage } from './shared/bus.ts'
 import type { Config } from './shared/config.ts'
-import { openDatabase, type Database } from './shared/db.ts'
 import { describeError, log } from './shared/log.ts'
-import { migrate } from './shared/migrate.ts'
+import { openReady, type Running } from './ready.ts'
 import { findKeyContext } from './tenancy/keys.ts'
 import { routesForClient } from './tenancy/routes.ts'
 import { credentialsOfFirm, type StoredCredential } from './tenancy/credentials.ts'
@@ -31,24 +32,10 @@ import { adapterFor, DEFAULT_BASE_URLS } from './gateway/providers/index.ts'
 import { credentialsFor, type ProviderAdapter, type ProviderId } from './gateway/providers/types.ts'
 import { unseal } from './shared/sealed.ts'
 
-export interface Running {
-  port: number
-  shutdown(reason: string): Promise<void>
-}
-
-/** Opens the database (migrating it and syncing the catalog) for any command that needs it. */
-export async function openReady(config: Config, poolMax?: number): Promise<Database> {
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax })
-  const applied = await migrate(db.sql)
-  if (applied.length > 0) log.info('migrations applied', { applied })
-  await syncCatalog(db.sql)
-  return db
-}
-
 export async function serve(config: Config): Promise<Running> {
   const db = await openReady(config)
   const sql = db.sql
-  const stripe = stripeFromEnv(config.env)
+  const stripe = await stripeFromEnv(config.env)
   const reloader = new AutoReloader({ sql, stripe, retryBaseMs: config.webhookRetryBaseMs })
   const meter = new UsageMeter(sql, {
     flushMs: config.usageFlushMs,
@@ -122,12 +109,38 @@ export async function serve(config: Config): Promise<Running> {
   delivery.start()
   const ledgerTimer = setInterval(() => void checkLedger(sql), 600_000)
 
-  const app = createApp({ gw, db, admin, jwt: jwtConfig(config.env) })
+  // The admin plane (GraphQL, MCP, docs and the gateway's other routes) loads on the first request that needs it:
+  // a replica that only proxies stays at about half the memory.
+  let app: Promise<App> | null = null
+  const loadApp = (): Promise<App> => {
+    if (app) return app
+    const started = performance.now()
+    app = import('./app.ts').then(
+      (m) => {
+        const built = m.createApp({ gw, db, admin, jwt: jwtConfig(config.env) })
+        log.info('admin plane loaded', { ms: Math.round(performance.now() - started) })
+        return built
+      },
+      (err: unknown) => {
+        app = null
+        throw err
+      },
+    )
+    return app
+  }
   const server = Bun.serve({
     port: config.port,
     hostname: config.host,
-    routes: hotRoutes(gw),
-    fetch: (request) => app.fetch(request),
+    routes: hotRoutes(gw, db),
+    fetch: async (request) => {
+      let handler: App
+      try {
+        handler = await loadApp()
+      } catch (err) {
+        return renderError(err, newId('req'), new URL(request.url).pathname)
+      }
+      return handler.fetch(request)
+    },
     // The body limit is ours to enforce with an OpenAI-shaped 413; Bun's own check would answer with an empty body.
     maxRequestBodySize: Number.MAX_SAFE_INTEGER,
     // Upstreams may think for minutes before the first byte; our own timeouts govern, not the socket's.
@@ -165,44 +178,6 @@ export async function serve(config: Config): Promise<Running> {
     return stopping
   }
   return { port, shutdown }
-}
-
-/**
- * `viapi serve` with VIAPI_WORKERS > 1: this process owns the database (in embedded mode it serves it to the
- * workers), migrates once, and runs N workers on one port with reusePort. Signals are passed on; it exits when
- * they all have. Without Redis each worker enforces 1/N of every limit, so the host holds the total.
- */
-export async function supervise(config: Config): Promise<Running> {
-  const db = await openReady(config)
-  const port = config.port === 0 ? await freePort(config.host) : config.port
-  const workers = Array.from({ length: config.workers }, (_, i) =>
-    Bun.spawn([process.execPath, import.meta.dir + '/cli.ts', 'serve'], {
-      env: { ...config.env, PORT: String(port), VIAPI_WORKERS: '1', VIAPI_WORKER_SHARE: String(config.workers), VIAPI_WORKER_INDEX: String(i) },
-      stdout: 'inherit',
-      stderr: 'inherit',
-    }),
-  )
-  log.info('supervising workers', { workers: workers.length, port })
-  const exited = Promise.all(workers.map((w) => w.exited))
-  let stopping: Promise<void> | null = null
-  const shutdown = (reason: string): Promise<void> => {
-    stopping ??= (async () => {
-      log.info('stopping workers', { reason })
-      for (const w of workers) w.kill('SIGTERM')
-      await exited
-      await db.close()
-    })()
-    return stopping
-  }
-  void exited.then(() => shutdown('all workers exited'))
-  return { port, shutdown }
-}
-
-async function freePort(host: string): Promise<number> {
-  const probe = Bun.listen({ hostname: host, port: 0, socket: { data() {} } })
-  const port = probe.port
-  probe.stop(true)
-  return port
 }
 
 /** Adapters with a firm's own keys; a key that cannot be opened (wrong VIAPI_SECRET_KEY) is skipped, and said so. */

@@ -55,3 +55,35 @@ for (const mode of ['embedded', 'postgres'] as DbMode[]) {
   })
 }
 
+
+test('a replica that only proxies never loads the admin plane; the first admin request loads it once', async () => {
+  const upstream = new MockUpstream().start()
+  const db = await testDb('postgres')
+  try {
+    const gw = await startGateway({ ...db.env, OPENAI_API_KEY: 'sk-test-x', OPENAI_BASE_URL: upstream.baseUrl })
+    const conn = await db.connect()
+    const fx = await bootstrap(conn.sql, { firmName: 'Lazy', email: 'lazy@x.test', demo: true, demoTarget: 'openai:gpt-4o-mini' })
+    await conn.close()
+    const client = new OpenAI({ apiKey: fx.api_key, baseURL: `${gw.url}/v1/proxy`, maxRetries: 0 })
+    const reply = await client.chat.completions.create({ model: 'default', messages: [{ role: 'user', content: 'hi' }] })
+    expect(reply.choices[0]?.message.content).toBeTruthy()
+    expect((await fetch(`${gw.url}/healthz`)).status).toBe(200)
+    expect((await fetch(`${gw.url}/readyz`)).status).toBe(200)
+    expect(gw.output()).not.toContain('admin plane loaded')
+
+    // Concurrent first requests share one load.
+    const [models, graphql, docs] = await Promise.all([
+      client.models.list(),
+      fetch(`${gw.url}/graphql`, { method: 'POST', headers: { authorization: `Bearer ${fx.admin_token}`, 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' }),
+      fetch(`${gw.url}/docs/json`),
+    ])
+    expect(models.data.map((m) => m.id)).toContain('default')
+    expect(await graphql.json()).toEqual({ data: { __typename: 'Query' } })
+    expect(docs.status).toBe(200)
+    expect(gw.output().match(/"msg":"admin plane loaded"/g)).toHaveLength(1)
+    expect(await gw.stop('SIGTERM')).toBe(0)
+  } finally {
+    await upstream.stop()
+    await db.drop()
+  }
+})

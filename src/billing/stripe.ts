@@ -2,7 +2,7 @@
  * @module Stripe: the client from STRIPE_SECRET_KEY (STRIPE_API_BASE points it elsewhere, e.g. a local fake),
  * one Customer per client created lazily, and Checkout sessions for adding a card (setup) and buying credits.
  */
-import Stripe from 'stripe'
+import type Stripe from 'stripe'
 import type { Pool } from '../shared/db.ts'
 import { GatewayError } from '../shared/errors.ts'
 import { linkStripeCustomer, stripeCustomerOf } from './credits.ts'
@@ -20,8 +20,10 @@ export interface StripeSetup {
   returnUrl: string
 }
 
-export function stripeFromEnv(env: Record<string, string | undefined>): StripeSetup | null {
+/** The Stripe client when STRIPE_SECRET_KEY is set; the SDK (a few hundred modules) is loaded only then. */
+export async function stripeFromEnv(env: Record<string, string | undefined>): Promise<StripeSetup | null> {
   if (!env.STRIPE_SECRET_KEY) return null
+  const { default: Stripe } = await import('stripe')
   const base = env.STRIPE_API_BASE ? new URL(env.STRIPE_API_BASE) : null
   const stripe = new Stripe(env.STRIPE_SECRET_KEY, {
     maxNetworkRetries: 2,
