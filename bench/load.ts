@@ -1,5 +1,5 @@
 /** Runs one load test in a separate process (wrk when installed, else autocannon) while sampling the target's RSS. */
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 
 const ROOT = join(import.meta.dir, '..')
@@ -23,6 +23,27 @@ export function rssMiB(pid: number): number | null {
   } catch {
     return null
   }
+}
+
+/** RSS of a process and all its descendants (a supervisor and its workers). */
+export function treeRssMiB(pid: number): number {
+  const children = new Map<number, number[]>()
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue
+    try {
+      const parent = Number(readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ')[1])
+      children.set(parent, [...(children.get(parent) ?? []), Number(p)])
+    } catch {
+      // exited while we looked
+    }
+  }
+  let total = 0
+  const visit = (p: number) => {
+    total += rssMiB(p) ?? 0
+    for (const c of children.get(p) ?? []) visit(c)
+  }
+  visit(pid)
+  return total
 }
 
 /** CPU ticks (1/100 s) the process has used so far. */
