@@ -16,6 +16,8 @@ import { RequestMeter } from './settle.ts'
 import { SseTap, StreamProtocolError } from './sse-tap.ts'
 import { streamToClient, type ByteReader } from './stream.ts'
 import { admitTargets } from './targets.ts'
+import type { Admission, Guardrails } from './limits/guard.ts'
+import type { KeyContext } from '../tenancy/keys.ts'
 
 class UpstreamTimedOut extends Error {}
 /** Every adapter serves chat. */
@@ -39,19 +41,25 @@ export async function handleChat(gw: GatewayContext, request: Request, requestId
   const admitted = gw.guard.admit(entry.ctx, worstCase(chat, targets, entry.ctx.markupBps), Date.now())
   const admission = admitted instanceof Promise ? await admitted : admitted
   Object.assign(headers, admission.headers)
-  const meter = new RequestMeter(gw.meter, entry.ctx, requestId, chat.model, chat.stream, startedAt, (billed) => gw.guard.settle(entry.ctx, admission, billed, Date.now()))
+  const meter = new RequestMeter(gw.meter, entry.ctx, requestId, chat.model, chat.stream, startedAt, booking(gw.guard, entry.ctx, admission))
   gw.inflight.begin()
   let handedOff = false
+  const clientSignal = request.signal
   try {
     const handOff = () => (handedOff = true)
-    return await dispatchTargets(gw, entry, targets, meter, request.signal, {
+    return await dispatchTargets(gw, entry, targets, meter, clientSignal, {
       supports: anyAdapter,
       what: 'chat',
-      attempt: (target, adapter) => tryTarget(gw, chat, target, adapter, meter, request.signal, handOff, headers),
+      attempt: (target, adapter) => tryTarget(gw, chat, target, adapter, meter, clientSignal, handOff, headers),
     })
   } finally {
     if (!handedOff) gw.inflight.end()
   }
+}
+
+/** The meter's booking callback, made here for the same reason as tapFor's closures: the meter lives as long as the stream. */
+function booking(guard: Guardrails, ctx: KeyContext, admission: Admission): (billed: bigint) => void {
+  return (billed) => guard.settle(ctx, admission, billed, Date.now())
 }
 
 /** The most the request can bill on any of its targets: every body byte a prompt token, the whole output limit. */
@@ -97,12 +105,7 @@ async function tryTarget(
       detach()
       return response
     }
-    const estimate = () => ({ promptTokens: estimatePromptTokens(chat.raw.messages), completionTokens: Math.max(0, tap.events - 1) })
-    const tap: SseTap = new SseTap({
-      clientWantsUsage: chat.wantsUsage,
-      maxEventBytes: 1 << 20,
-      settle: (usage) => meter.settle({ status: 200, outcome: 'ok', usage, estimate }),
-    })
+    const { tap, estimate } = tapFor(meter, chat.wantsUsage, estimatePromptTokens(chat.raw.messages))
     const reader: ByteReader = res.body!.getReader()
     const first = await firstEvents(reader, tap)
     // Committed: from here the client gets bytes, so no other target may be tried.
@@ -114,6 +117,16 @@ async function tryTarget(
     if (upstream.signal.reason instanceof ClientGone || clientSignal.aborted) return null
     return failureOf(err, upstream.signal.reason)
   }
+}
+
+/**
+ * The stream's tap and its fallback usage estimate. They live as long as the stream, so they are made here and not
+ * in tryTarget: a closure made there would keep its whole scope alive with them (the parsed request, its messages).
+ */
+function tapFor(meter: RequestMeter, clientWantsUsage: boolean, promptTokens: number): { tap: SseTap; estimate: () => { promptTokens: number; completionTokens: number } } {
+  const estimate = () => ({ promptTokens, completionTokens: Math.max(0, tap.events - 1) })
+  const tap: SseTap = new SseTap({ clientWantsUsage, maxEventBytes: 1 << 20, settle: (usage) => meter.settle({ status: 200, outcome: 'ok', usage, estimate }) })
+  return { tap, estimate }
 }
 
 function failureOf(err: unknown, reason: unknown): Failure {
