@@ -25,8 +25,8 @@ export function rssMiB(pid: number): number | null {
   }
 }
 
-/** RSS of a process and all its descendants (a supervisor and its workers). */
-export function treeRssMiB(pid: number): number {
+/** A process and all its descendants (a supervisor and its workers). */
+export function processTree(pid: number): number[] {
   const children = new Map<number, number[]>()
   for (const p of readdirSync('/proc')) {
     if (!/^\d+$/.test(p)) continue
@@ -37,31 +37,47 @@ export function treeRssMiB(pid: number): number {
       // exited while we looked
     }
   }
-  let total = 0
+  const out: number[] = []
   const visit = (p: number) => {
-    total += rssMiB(p) ?? 0
+    out.push(p)
     for (const c of children.get(p) ?? []) visit(c)
   }
   visit(pid)
+  return out
+}
+
+/** RSS summed over a process and its descendants; null when the process is gone. */
+export function treeRssMiB(pid: number, tree = processTree(pid)): number | null {
+  let total: number | null = null
+  for (const p of tree) {
+    const r = rssMiB(p)
+    if (r !== null) total = (total ?? 0) + r
+  }
   return total
 }
 
-/** CPU ticks (1/100 s) the process has used so far. */
+/** CPU ticks (1/100 s) a process and its descendants have used so far; null when the process is gone. */
 export function cpuTicks(pid: number): number | null {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
-    return Number(f[11]) + Number(f[12])
-  } catch {
-    return null
+  let total: number | null = null
+  for (const p of processTree(pid)) {
+    try {
+      const f = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ')
+      total = (total ?? 0) + Number(f[11]) + Number(f[12])
+    } catch {
+      // exited while we looked
+    }
   }
+  return total
 }
 
 export async function runLoad(o: { url: string; body: string; headers: Record<string, string>; conns: number; seconds: number; pid: number }): Promise<LoadResult> {
   let peak: number | null = null
   let mid: number | null = null
   const started = Date.now()
+  // The tree is read once: scanning /proc every sample would cost the machine more than the sample is worth.
+  const tree = processTree(o.pid)
   const sampler = setInterval(() => {
-    const r = rssMiB(o.pid)
+    const r = treeRssMiB(o.pid, tree)
     if (r !== null && (peak === null || r > peak)) peak = r
     if (mid === null && Date.now() - started >= (o.seconds * 1000) / 2) mid = r
   }, 100)

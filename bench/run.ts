@@ -12,7 +12,7 @@ import { syncCatalog } from '../src/billing/catalog.ts'
 import { openDatabase } from '../src/shared/db.ts'
 import { migrate } from '../src/shared/migrate.ts'
 import { bootstrap } from '../src/tenancy/bootstrap.ts'
-import { cpuTicks, loadGenerator, rssMiB, runLoad, treeRssMiB } from './load.ts'
+import { cpuTicks, loadGenerator, processTree, runLoad, treeRssMiB } from './load.ts'
 import { startPortkey } from './peer.ts'
 import { evaluate, type Summary } from './targets.ts'
 
@@ -126,7 +126,7 @@ async function main() {
     targets.push(await gateway('viapi+redis', { REDIS_URL: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379', VIAPI_REDIS_PREFIX: `viapi-bench-${Date.now()}:` }))
   }
   const cores = cpus().length
-  if (!quick && process.env.DATABASE_URL && cores > 2) targets.push(await gateway(`viapi-x${cores}`, { VIAPI_WORKERS: String(cores) }))
+  if (!quick && process.env.DATABASE_URL && cores > 1) targets.push(await gateway(`viapi-x${cores}`, { VIAPI_WORKERS: String(cores) }))
   const portkey = await startPortkey(upstreamUrl)
   if (portkey) {
     procs.push(portkey.proc)
@@ -160,7 +160,7 @@ async function main() {
       // One connection, one request at a time, timed by a client with µs resolution.
       for (const t of order) {
         const r = await runJson([process.execPath, 'bench/latency.ts', t.url, JSON.stringify(t.headers), bodyFor(t, stream), String(quick ? 2 : 4)])
-        record({ scenario: stream ? 'stream-1' : 'json-1', conns: 1, target: t.name, round, rps: r.requests! / (quick ? 2 : 4), p50Ms: r.p50_ms!, p99Ms: r.p99_ms!, errors: r.errors!, cpuUsPerReq: NaN, rssMidMiB: null, rssPeakMiB: rssMiB(t.pid) })
+        record({ scenario: stream ? 'stream-1' : 'json-1', conns: 1, target: t.name, round, rps: r.requests! / (quick ? 2 : 4), p50Ms: r.p50_ms!, p99Ms: r.p99_ms!, errors: r.errors!, cpuUsPerReq: NaN, rssMidMiB: null, rssPeakMiB: treeRssMiB(t.pid) })
       }
     }
     // Paced upstream (20 ms to answer, 5 ms between chunks): time to first byte and the gap between chunks.
@@ -177,7 +177,9 @@ async function main() {
   const limit = fdLimit(viapi.pid)
   const workers = limit === null ? 1 : Math.max(1, Math.ceil((2 * heldStreams + 512) / limit))
   let holder = viapi
-  if (workers > 1) {
+  const multi = targets.find((t) => t.name === `viapi-x${cores}`)
+  if (workers > 1 && multi && cores >= workers) holder = multi
+  else if (workers > 1) {
     // Embedded mode allows one owner per data dir: the single-process gateway hands it over first.
     const single = procs.find((p) => p.pid === viapi.pid)!
     single.kill('SIGTERM')
@@ -185,8 +187,9 @@ async function main() {
     holder = await gateway(`viapi-x${workers}`, { VIAPI_WORKERS: String(workers) })
     await Bun.sleep(1000)
   }
-  let peak = treeRssMiB(holder.pid)
-  const sampler = setInterval(() => (peak = Math.max(peak, treeRssMiB(holder.pid))), 100)
+  const tree = processTree(holder.pid)
+  let peak = treeRssMiB(holder.pid, tree) ?? 0
+  const sampler = setInterval(() => (peak = Math.max(peak, treeRssMiB(holder.pid, tree) ?? 0)), 100)
   const held = await runJson([process.execPath, 'bench/streams.ts', holder.url, JSON.stringify(holder.headers), String(heldStreams)])
   clearInterval(sampler)
   process.stderr.write(`${heldStreams} concurrent streams (${holder.name}): ok ${held.ok} errors ${held.errors} in ${held.seconds!.toFixed(1)} s, RSS peak ${peak.toFixed(0)} MiB\n`)
