@@ -167,8 +167,7 @@ export async function serve(config: Config): Promise<Running> {
       }
       gw.inflight.stop()
       if (sync) {
-        await sync.tick()
-        sync.stop()
+        await sync.stop()
       }
       await meter.drain()
       await bus.close()

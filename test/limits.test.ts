@@ -4,12 +4,15 @@
  * credit, and — with Redis — two replicas holding one global limit, revocation reaching both, and Redis dying.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { RedisClient } from 'bun'
 import OpenAI from 'openai'
 import type { Database } from '../src/shared/db.ts'
 import { bootstrap, type BootstrapResult } from '../src/tenancy/bootstrap.ts'
 import { ok } from './helpers/admin.ts'
 import { readyDb, startGateway, testDb, until, type GatewayProcess, type TestDb } from './helpers/gateway.ts'
 import { MockUpstream } from './helpers/mock-upstream.ts'
+import type { Budget } from '../src/gateway/limits/budget.ts'
+import { LimitSync } from '../src/gateway/limits/sync.ts'
 import { freePort, PrivateRedis } from './helpers/redis.ts'
 
 const upstream = new MockUpstream()
@@ -323,6 +326,35 @@ describe('Redis going away and coming back', () => {
     } finally {
       await gw.stop()
       await redis.kill()
+    }
+  })
+})
+
+describe('the limit sync at shutdown', () => {
+  test('stopping while a round is under way waits for it, then pushes what was spent meanwhile', async () => {
+    const prefix = `viapi-stop-${Date.now()}:`
+    const budget: Budget = { id: 'sp:k:key_stop:2026-11', kind: 'spend', global: 0n, unsynced: 100n, sending: 0n, reserved: 0n, seed: 1_000n, touchedAt: Date.now() }
+    const sync = new LimitSync({ url: 'redis://127.0.0.1:6379', prefix, intervalMs: 60_000 }, { buckets: () => [], budgets: () => [budget] })
+    // The log's sink is stdout: catch what the sync says while it stops.
+    const said: string[] = []
+    const write = process.stdout.write
+    process.stdout.write = ((chunk: string | Uint8Array) => said.push(String(chunk)) > 0) as typeof process.stdout.write
+    try {
+      const first = sync.tick()
+      // Spent while that round is on its way to Redis: only a later round can carry it.
+      budget.unsynced += 50n
+      await sync.stop()
+      await first
+      expect(budget.unsynced).toBe(0n)
+      expect(budget.sending).toBe(0n)
+      expect(sync.status).toBe('ok')
+      process.stdout.write = write
+      expect(said.filter((m) => m.includes('redis unreachable'))).toEqual([])
+      const redis = new RedisClient('redis://127.0.0.1:6379')
+      expect(await redis.get(`${prefix}b:${budget.id}`)).toBe('1150')
+      redis.close()
+    } finally {
+      process.stdout.write = write
     }
   })
 })

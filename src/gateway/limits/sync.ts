@@ -77,7 +77,7 @@ export class LimitSync {
   private readonly client: RedisClient
   private sha: string | null = null
   private timer: ReturnType<typeof setInterval> | null = null
-  private running = false
+  private round: Promise<void> | null = null
   private replicas = 1
   status: SyncStatus = 'ok'
   lastError: string | null = null
@@ -107,9 +107,16 @@ export class LimitSync {
     void this.tick()
   }
 
-  stop(): void {
+  /**
+   * Stops syncing after one last round, so what this replica counted since the previous round reaches Redis. A
+   * round already under way is waited for first: closing the connection under it would drop its counts (and
+   * log Redis as unreachable when it is not).
+   */
+  async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer)
     this.timer = null
+    if (this.round) await this.round
+    await this.tick()
     this.client.close()
   }
 
@@ -121,10 +128,16 @@ export class LimitSync {
   /** True while Redis answers: rate buckets are leased from it. */
   leasing = (): boolean => this.status === 'ok'
 
-  /** One sync round; never throws. Exposed so shutdown can push the last counts. */
-  async tick(now = Date.now()): Promise<void> {
-    if (this.running) return
-    this.running = true
+  /** One sync round (none when one is under way); never throws. */
+  tick(now = Date.now()): Promise<void> {
+    if (this.round) return this.round
+    this.round = this.syncRound(now).finally(() => {
+      this.round = null
+    })
+    return this.round
+  }
+
+  private async syncRound(now: number): Promise<void> {
     const waiters = this.waiters.splice(0)
     const leasing = this.leasing()
     const buckets = leasing ? this.sources.buckets(now) : []
@@ -169,7 +182,6 @@ export class LimitSync {
       this.status = 'degraded'
       this.lastError = describeError(err)
     } finally {
-      this.running = false
       for (const w of waiters) w()
     }
   }
