@@ -158,7 +158,7 @@ export async function serve(config: Config): Promise<Running> {
       clearInterval(catalogTimer)
       clearInterval(ledgerTimer)
       reloader.stop()
-      delivery.stop()
+      const deliveryStopped = delivery.stop()
       void server.stop(false)
       await videoWorker.stop()
       if (!(await gw.inflight.drain(config.shutdownGraceMs))) {
@@ -170,6 +170,7 @@ export async function serve(config: Config): Promise<Running> {
         await sync.stop()
       }
       await meter.drain()
+      await deliveryStopped
       await bus.close()
       await db.close().catch((err: unknown) => log.warn('database close failed', { error: describeError(err) }))
       log.info('stopped')

@@ -33,7 +33,7 @@ export interface DeliveryOptions {
 
 export class AlertDelivery {
   private timer: ReturnType<typeof setInterval> | null = null
-  private running = false
+  private round: Promise<void> | null = null
 
   constructor(private readonly o: DeliveryOptions) {}
 
@@ -42,22 +42,30 @@ export class AlertDelivery {
     this.timer.unref()
   }
 
-  stop(): void {
+  /**
+   * No new rounds; resolves when the one under way has finished, so a webhook already sent is recorded as
+   * delivered (or failed) before the database closes, instead of being sent again once its claim lapses.
+   */
+  async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer)
     this.timer = null
+    if (this.round) await this.round
   }
 
-  /** One round: claim what is due, send it. Never throws. */
-  async tick(): Promise<void> {
-    if (this.running) return
-    this.running = true
+  /** One round: claim what is due, send it (none when one is under way). Never throws. */
+  tick(): Promise<void> {
+    this.round ??= this.deliverDue().finally(() => {
+      this.round = null
+    })
+    return this.round
+  }
+
+  private async deliverDue(): Promise<void> {
     try {
       const due = await claimDeliveries(this.o.sql, { limit: 20, leaseMs: 30_000, maxAttempts: MAX_DELIVERY_ATTEMPTS })
       await Promise.all(due.map((d) => this.send(d.alert, d.url, d.secret)))
     } catch (err) {
       log.warn('alert delivery round failed', { error: describeError(err) })
-    } finally {
-      this.running = false
     }
   }
 
