@@ -49,7 +49,7 @@ async function main(argv: string[]): Promise<number> {
   configureLog(config.logLevel, command === 'serve' ? 'stdout' : 'stderr')
   switch (command) {
     case 'mcp':
-      // Each command loads only its own modules: a supervisor or an MCP client need none of the gateway.
+      // Each command loads only its own modules: neither an MCP client nor a worker supervisor needs the gateway.
       return (await import('./mcp/stdio.ts')).runStdio(config.env)
     case 'user':
       return runUser(config, rest)
