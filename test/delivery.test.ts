@@ -1,23 +1,11 @@
 /** Alert webhook delivery at shutdown: a webhook already on its way is waited for and recorded, not sent again later. */
-import { afterAll, beforeAll, expect, test } from 'bun:test'
+import { expect, test } from 'bun:test'
 import { recordAlert } from '../src/billing/alerts.ts'
 import { AlertDelivery } from '../src/billing/delivery.ts'
-import type { Database } from '../src/shared/db.ts'
 import { createFirm, setFirmWebhook } from '../src/tenancy/firms.ts'
-import { readyDb, testDb, until, type TestDb } from './helpers/gateway.ts'
+import { postgresForFile, until } from './helpers/gateway.ts'
 
-let db: TestDb
-let conn: Database
-
-beforeAll(async () => {
-  db = await testDb('postgres')
-  conn = await readyDb(db)
-})
-
-afterAll(async () => {
-  await conn.close()
-  await db.drop()
-})
+const pg = postgresForFile()
 
 test('stopping while a webhook is in flight waits for its answer and marks the alert delivered', async () => {
   const received: string[] = []
@@ -33,10 +21,10 @@ test('stopping while a webhook is in flight waits for its answer and marks the a
     },
   })
   try {
-    const firm = await createFirm(conn.sql, { name: 'Hooks' })
-    await setFirmWebhook(conn.sql, firm.id, { url: `http://127.0.0.1:${receiver.port}/hook`, secret: 'whsec_delivery_test' })
-    const id = await recordAlert(conn.sql, { firmId: firm.id, clientId: null, keyId: null, type: 'credits.low_balance', period: 'cycle-1', data: {} })
-    const delivery = new AlertDelivery({ sql: conn.sql, retryBaseMs: 60_000, allowPrivateUrls: true, secretKeys: [] })
+    const firm = await createFirm(pg.sql, { name: 'Hooks' })
+    await setFirmWebhook(pg.sql, firm.id, { url: `http://127.0.0.1:${receiver.port}/hook`, secret: 'whsec_delivery_test' })
+    const id = await recordAlert(pg.sql, { firmId: firm.id, clientId: null, keyId: null, type: 'credits.low_balance', period: 'cycle-1', data: {} })
+    const delivery = new AlertDelivery({ sql: pg.sql, retryBaseMs: 60_000, allowPrivateUrls: true, secretKeys: [] })
     void delivery.tick()
     await until(() => received.length === 1, 5_000, 'the webhook request')
     let stopped = false
@@ -45,7 +33,7 @@ test('stopping while a webhook is in flight waits for its answer and marks the a
     expect(stopped).toBe(false)
     answer()
     await stopping
-    const [row] = await conn.sql<{ delivered_at: Date | null; attempts: number }[]>`select delivered_at, attempts from alerts where id = ${id!}`
+    const [row] = await pg.sql<{ delivered_at: Date | null; attempts: number }[]>`select delivered_at, attempts from alerts where id = ${id!}`
     expect(row!.delivered_at).toBeInstanceOf(Date)
     expect(row!.attempts).toBe(1)
     expect(received).toEqual([id!])

@@ -1,5 +1,5 @@
 /** The usage meter against a real Postgres: batches land, a dead database spills to disk, the next start replays. */
-import { afterAll, beforeAll, expect, test } from 'bun:test'
+import { afterAll, expect, test } from 'bun:test'
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -7,21 +7,12 @@ import { UsageMeter, type UsageEvent } from '../src/billing/meter.ts'
 import type { Database } from '../src/shared/db.ts'
 import { openDatabase } from '../src/shared/db.ts'
 import { newId } from '../src/shared/ids.ts'
-import { readyDb, testDb, type TestDb } from './helpers/gateway.ts'
+import { postgresForFile, readyDb, testDb } from './helpers/gateway.ts'
 
-let db: TestDb
-let conn: Database
+const pg = postgresForFile()
 const spillDir = mkdtempSync(join(tmpdir(), 'viapi-spill-'))
 
-beforeAll(async () => {
-  db = await testDb('postgres')
-  conn = await readyDb(db)
-})
-afterAll(async () => {
-  await conn.close()
-  await db.drop()
-  rmSync(spillDir, { recursive: true, force: true })
-})
+afterAll(() => rmSync(spillDir, { recursive: true, force: true }))
 
 const event = (billed: bigint): UsageEvent => ({
   id: newId('req'),
@@ -49,10 +40,10 @@ const event = (billed: bigint): UsageEvent => ({
 })
 
 test('events are written in batches and sums stay exact', async () => {
-  const meter = new UsageMeter(conn.sql, { flushMs: 60_000, spillDir, batchSize: 7 })
+  const meter = new UsageMeter(pg.sql, { flushMs: 60_000, spillDir, batchSize: 7 })
   for (let i = 0; i < 50; i++) meter.record(event(9_007_199_254_740_993n)) // above 2^53: must not round
   await meter.drain()
-  const [sum] = await conn.sql<{ n: bigint; total: bigint }[]>`select count(*)::bigint as n, sum(billed_nano)::bigint as total from usage_events where firm_id = 'firm_x'`
+  const [sum] = await pg.sql<{ n: bigint; total: bigint }[]>`select count(*)::bigint as n, sum(billed_nano)::bigint as total from usage_events where firm_id = 'firm_x'`
   expect(sum).toEqual({ n: 50n, total: 9_007_199_254_740_993n * 50n })
 })
 
@@ -65,11 +56,11 @@ test('database unreachable at shutdown: events spill to disk and the next start 
   await dead.close()
   expect(readdirSync(spillDir).filter((f) => f.endsWith('.jsonl'))).toHaveLength(1)
 
-  const next = new UsageMeter(conn.sql, { flushMs: 60_000, spillDir })
+  const next = new UsageMeter(pg.sql, { flushMs: 60_000, spillDir })
   expect(await next.replaySpilled()).toBe(5)
   expect(readdirSync(spillDir)).toHaveLength(0)
   const ids = events.map((e) => e.id)
-  const rows = await conn.sql`select id from usage_events where id in ${conn.sql(ids)}`
+  const rows = await pg.sql`select id from usage_events where id in ${pg.sql(ids)}`
   expect(rows).toHaveLength(5)
 })
 
@@ -84,27 +75,27 @@ test('a flush that fails keeps the events queued for the next attempt', async ()
 
 test('prepaid rows debit credit once, even when the same batch is written again', async () => {
   const { bootstrap } = await import('../src/tenancy/bootstrap.ts')
-  const fx = await bootstrap(conn.sql, { firmName: 'Pre', email: 'pre@x.test', demo: true, demoTarget: 'mock:mock-1' })
-  await conn.sql`insert into credit_accounts (client_id, firm_id, balance_nano) values (${fx.client_id!}, ${fx.firm_id}, 1000000)`
+  const fx = await bootstrap(pg.sql, { firmName: 'Pre', email: 'pre@x.test', demo: true, demoTarget: 'mock:mock-1' })
+  await pg.sql`insert into credit_accounts (client_id, firm_id, balance_nano) values (${fx.client_id!}, ${fx.firm_id}, 1000000)`
   const events = Array.from({ length: 3 }, () => ({ ...event(10_000n), clientId: fx.client_id!, firmId: fx.firm_id, prepaid: true }))
   const postpaid = { ...event(99_999n), clientId: fx.client_id!, firmId: fx.firm_id, prepaid: false }
-  const meter = new UsageMeter(conn.sql, { flushMs: 60_000, spillDir })
+  const meter = new UsageMeter(pg.sql, { flushMs: 60_000, spillDir })
   for (const e of [...events, postpaid]) meter.record(e)
   await meter.drain()
-  const again = new UsageMeter(conn.sql, { flushMs: 60_000, spillDir })
+  const again = new UsageMeter(pg.sql, { flushMs: 60_000, spillDir })
   for (const e of events) again.record(e)
   await again.drain()
-  const [acct] = await conn.sql<{ balance_nano: bigint }[]>`select balance_nano from credit_accounts where client_id = ${fx.client_id!}`
+  const [acct] = await pg.sql<{ balance_nano: bigint }[]>`select balance_nano from credit_accounts where client_id = ${fx.client_id!}`
   expect(acct!.balance_nano).toBe(1_000_000n - 30_000n)
 })
 
 test('text survives the array literals exactly: quotes, backslashes, tabs, newlines, commas, braces, "NULL", unicode, null', async () => {
   const tricky = ['a"b', 'back\\slash', 'c,d', '{e}', 'NULL', '\\N', 'tab\there', 'line\nbreak\r', 'ünï €', ' spaced ', '', 'x\\"y']
   const events = tricky.map((t) => ({ ...event(1n), modelRequested: t, errorCode: t === 'NULL' ? null : t }))
-  const meter = new UsageMeter(conn.sql, { flushMs: 60_000, spillDir })
+  const meter = new UsageMeter(pg.sql, { flushMs: 60_000, spillDir })
   for (const e of events) meter.record(e)
   await meter.drain()
-  const rows = await conn.sql<{ id: string; model_requested: string; error_code: string | null }[]>`select id, model_requested, error_code from usage_events where id in ${conn.sql(events.map((e) => e.id))}`
+  const rows = await pg.sql<{ id: string; model_requested: string; error_code: string | null }[]>`select id, model_requested, error_code from usage_events where id in ${pg.sql(events.map((e) => e.id))}`
   const byId = new Map(rows.map((r) => [r.id, r]))
   for (const e of events) expect(byId.get(e.id)).toEqual({ id: e.id, model_requested: e.modelRequested, error_code: e.errorCode })
 })
@@ -125,7 +116,7 @@ async function replay(sql: Database['sql']): Promise<{ ids: [string, string]; ro
 }
 
 test('a batch that meets ids already written still writes the new ones, once', async () => {
-  const { ids, rows } = await replay(conn.sql)
+  const { ids, rows } = await replay(pg.sql)
   expect(rows).toEqual([{ id: ids[0], billed_nano: 5n }, { id: ids[1], billed_nano: 7n }])
 })
 
@@ -146,9 +137,9 @@ test('spill files in the earlier snake_case shape still replay', async () => {
   const id = newId('req')
   const line = { prepaid: false, id, firm_id: 'firm_x', client_id: 'cli_x', key_id: 'key_x', endpoint: 'chat.completions', model_requested: 'default', model_used: null, provider: null, prompt_tokens: 1, completion_tokens: 2, cached_tokens: 0, cost_nano: '9007199254740993', markup_nano: '0', billed_nano: '9007199254740993', status: 200, outcome: 'ok', error_code: null, usage_estimated: true, stream: true, latency_ms: 4, created_at: '2026-01-02T03:04:05.000Z' }
   await Bun.write(join(dir, 'usage-1-1-old.jsonl'), JSON.stringify(line) + '\n')
-  const meter = new UsageMeter(conn.sql, { flushMs: 60_000, spillDir: dir })
+  const meter = new UsageMeter(pg.sql, { flushMs: 60_000, spillDir: dir })
   expect(await meter.replaySpilled()).toBe(1)
-  const [row] = await conn.sql<{ billed_nano: bigint; usage_estimated: boolean; created_at: Date; attempt: number }[]>`select billed_nano, usage_estimated, created_at, attempt from usage_events where id = ${id}`
+  const [row] = await pg.sql<{ billed_nano: bigint; usage_estimated: boolean; created_at: Date; attempt: number }[]>`select billed_nano, usage_estimated, created_at, attempt from usage_events where id = ${id}`
   expect(row).toEqual({ billed_nano: 9_007_199_254_740_993n, usage_estimated: true, created_at: new Date('2026-01-02T03:04:05.000Z'), attempt: 0 })
   expect(readdirSync(dir)).toEqual([])
   rmSync(dir, { recursive: true, force: true })

@@ -1,9 +1,10 @@
 /** Starts real gateway processes and databases for integration tests, and tears them down. */
+import { afterAll, beforeAll } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import postgres from 'postgres'
-import { openDatabase, type Database } from '../../src/shared/db.ts'
+import { openDatabase, type Database, type Pool } from '../../src/shared/db.ts'
 import { migrate } from '../../src/shared/migrate.ts'
 import { syncCatalog } from '../../src/billing/catalog.ts'
 
@@ -56,6 +57,25 @@ export async function readyDb(db: TestDb): Promise<Database> {
   await migrate(conn.sql)
   await syncCatalog(conn.sql)
   return conn
+}
+
+/** For in-process tests: a fresh, migrated Postgres database for the calling test file, dropped after its tests. */
+export function postgresForFile(): { readonly sql: Pool } {
+  let db: TestDb
+  let conn: Database
+  beforeAll(async () => {
+    db = await testDb('postgres')
+    conn = await readyDb(db)
+  })
+  afterAll(async () => {
+    await conn.close()
+    await db.drop()
+  })
+  return {
+    get sql() {
+      return conn.sql
+    },
+  }
 }
 
 export interface GatewayProcess {
