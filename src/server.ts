@@ -37,6 +37,7 @@ export async function serve(config: Config): Promise<Running> {
   const sql = db.sql
   const stripe = await stripeFromEnv(config.env)
   const reloader = new AutoReloader({ sql, stripe, retryBaseMs: config.webhookRetryBaseMs })
+  reloader.start(config.reloadSweepMs)
   const meter = new UsageMeter(sql, {
     flushMs: config.usageFlushMs,
     spillDir: join(resolve(config.dataDir), 'spill'),
@@ -157,7 +158,7 @@ export async function serve(config: Config): Promise<Running> {
       log.info('shutting down', { reason, inflight: gw.inflight.count })
       clearInterval(catalogTimer)
       clearInterval(ledgerTimer)
-      reloader.stop()
+      const reloaderStopped = reloader.stop()
       const deliveryStopped = delivery.stop()
       void server.stop(false)
       await videoWorker.stop()
@@ -170,7 +171,7 @@ export async function serve(config: Config): Promise<Running> {
         await sync.stop()
       }
       await meter.drain()
-      await deliveryStopped
+      await Promise.all([deliveryStopped, reloaderStopped])
       await bus.close()
       await db.close().catch((err: unknown) => log.warn('database close failed', { error: describeError(err) }))
       log.info('stopped')

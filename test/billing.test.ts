@@ -226,6 +226,20 @@ describe('auto-reload', () => {
     }
   })
 
+  test('a client already below its threshold, with no request to debit it, is reloaded by the sweep, once', async () => {
+    const env = { ...db.env, OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: upstream.baseUrl, STRIPE_SECRET_KEY: 'sk_test_fake', STRIPE_WEBHOOK_SECRET: SECRET, STRIPE_API_BASE: fake.base, VIAPI_RELOAD_SWEEP_MS: '100' }
+    const g = await startGateway(env)
+    try {
+      // Auto-reload switched on while the balance (5 cents) is already under the threshold (10): no debit follows.
+      const c = await prepaidClient('swept', 5, 10)
+      await until(() => reloadCalls(c.id).length > 0, 5_000, 'the sweep to charge')
+      await Bun.sleep(500)
+      expect(reloadCalls(c.id).map((x) => x.idempotencyKey)).toEqual([`viapi-reload-${c.id}-0`])
+    } finally {
+      await g.stop()
+    }
+  })
+
   test('a declined card is alerted and retried with backoff a bounded number of times, each with a new cycle key', async () => {
     const env = { ...db.env, OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: upstream.baseUrl, STRIPE_SECRET_KEY: 'sk_test_fake', STRIPE_WEBHOOK_SECRET: SECRET, STRIPE_API_BASE: fake.base, VIAPI_USAGE_FLUSH_MS: '20', VIAPI_WEBHOOK_RETRY_BASE_MS: '100' }
     const g = await startGateway(env)

@@ -105,14 +105,55 @@ async function charge(o: ReloadOptions, c: Claim): Promise<void> {
   log.warn('auto-reload failed', { client_id: c.clientId, cycle: c.cycle, attempt: failures, error })
 }
 
+/** Clients that need a reload and can have one (a card on file, no reload pending, failures not exhausted). */
+async function dueForReload(sql: Pool, limit: number): Promise<string[]> {
+  const rows = await sql<{ client_id: string }[]>`
+    select client_id from credit_accounts
+    where auto_reload_enabled and balance_nano < auto_reload_threshold_nano and auto_reload_amount_nano is not null
+      and stripe_customer_id is not null and payment_method_id is not null
+      and reload_failures < ${MAX_RELOAD_FAILURES}
+      and (reload_pending_until is null or reload_pending_until <= now())
+    order by client_id
+    limit ${limit}`
+  return rows.map((r) => r.client_id)
+}
+
 export class AutoReloader {
   private readonly retryTimers = new Set<ReturnType<typeof setTimeout>>()
+  private readonly running = new Set<Promise<void>>()
+  private sweeper: ReturnType<typeof setInterval> | null = null
+  private stopped = false
 
   constructor(private readonly o: ReloadOptions) {}
 
-  /** Checks clients whose balance just went down; charges those that need it. Never throws. */
-  async check(clientIds: Iterable<string>): Promise<void> {
+  /**
+   * Also looks, every `sweepMs`, for clients below their threshold that no debit brought here: a check that failed,
+   * a retry timer lost with its process, auto-reload switched on or credit taken off while already below.
+   */
+  start(sweepMs: number): void {
     if (!this.o.stripe) return
+    this.sweeper ??= setInterval(() => void this.sweep(), sweepMs)
+    this.sweeper.unref()
+  }
+
+  async sweep(): Promise<void> {
+    try {
+      const due = await dueForReload(this.o.sql, 100)
+      if (due.length > 0) await this.check(due)
+    } catch (err) {
+      log.warn('auto-reload sweep failed', { error: describeError(err) })
+    }
+  }
+
+  /** Checks clients whose balance just went down; charges those that need it. Never throws. */
+  check(clientIds: Iterable<string>): Promise<void> {
+    if (!this.o.stripe || this.stopped) return Promise.resolve()
+    const p = this.checkEach(clientIds).finally(() => this.running.delete(p))
+    this.running.add(p)
+    return p
+  }
+
+  private async checkEach(clientIds: Iterable<string>): Promise<void> {
     for (const id of clientIds) {
       try {
         const c = await claim(this.o.sql, id)
@@ -135,9 +176,14 @@ export class AutoReloader {
     this.retryTimers.add(t)
   }
 
-  stop(): void {
+  /** Takes no new checks and resolves when those under way have finished (what is left, the sweep finds later). */
+  async stop(): Promise<void> {
+    this.stopped = true
+    if (this.sweeper) clearInterval(this.sweeper)
+    this.sweeper = null
     for (const t of this.retryTimers) clearTimeout(t)
     this.retryTimers.clear()
+    await Promise.all(this.running)
   }
 }
 

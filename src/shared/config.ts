@@ -27,6 +27,8 @@ export interface Config {
   limitSyncMs: number
   /** First retry of a failed firm webhook delivery or auto-reload, ms (doubles each time). */
   webhookRetryBaseMs: number
+  /** How often each replica looks for prepaid clients below their auto-reload threshold that no debit brought up. */
+  reloadSweepMs: number
   /** Lets webhooks and upstreams point at loopback and private addresses (local setups, tests). */
   allowPrivateUrls: boolean
   /** Tries per upstream target (1: no retry on the same target), and the backoff between them, ms. */
@@ -109,6 +111,7 @@ function readConfig(env: Record<string, string | undefined>): Config {
     keyCacheTtlMs: int(env, 'VIAPI_KEY_CACHE_TTL_MS', 30_000, 100, 3_600_000),
     limitSyncMs: int(env, 'VIAPI_LIMIT_SYNC_MS', 25, 5, 10_000),
     webhookRetryBaseMs: int(env, 'VIAPI_WEBHOOK_RETRY_BASE_MS', 5000, 10, 3_600_000),
+    reloadSweepMs: int(env, 'VIAPI_RELOAD_SWEEP_MS', 60_000, 10, 3_600_000),
     allowPrivateUrls: env.VIAPI_ALLOW_PRIVATE_URLS === 'true',
     retryAttempts: int(env, 'VIAPI_RETRY_ATTEMPTS', 2, 1, 10),
     retryBaseMs: int(env, 'VIAPI_RETRY_BASE_MS', 200, 1, 60_000),
