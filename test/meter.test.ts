@@ -1,13 +1,13 @@
 /** The usage meter against a real Postgres: batches land, a dead database spills to disk, the next start replays. */
 import { afterAll, expect, test } from 'bun:test'
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { UsageMeter, type UsageEvent } from '../src/billing/meter.ts'
 import type { Database } from '../src/shared/db.ts'
 import { openDatabase } from '../src/shared/db.ts'
 import { newId } from '../src/shared/ids.ts'
-import { postgresForFile, readyDb, testDb } from './helpers/gateway.ts'
+import { postgresForFile, readyDb, testDb, until } from './helpers/gateway.ts'
 
 const pg = postgresForFile()
 const spillDir = mkdtempSync(join(tmpdir(), 'viapi-spill-'))
@@ -62,6 +62,64 @@ test('database unreachable at shutdown: events spill to disk and the next start 
   const ids = events.map((e) => e.id)
   const rows = await pg.sql`select id from usage_events where id in ${pg.sql(ids)}`
   expect(rows).toHaveLength(5)
+})
+
+test('past maxQueued the oldest half spills in one file, not a file per request', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'viapi-spill-bound-'))
+  const dead = await openDatabase({ databaseUrl: 'postgres://postgres@127.0.0.1:1/none', dataDir: '' })
+  try {
+    const meter = new UsageMeter(dead.sql, { flushMs: 60_000, spillDir: dir, maxQueued: 10 })
+    for (let i = 0; i < 26; i++) meter.record(event(1n))
+    const files = readdirSync(dir).sort()
+    // 11th event: 6 out, 5 kept; 17th: 6 more; 23rd: 6 more; 26 recorded, 18 on disk, 8 in memory.
+    expect(files).toHaveLength(3)
+    expect(files.every((f) => f.endsWith('.jsonl'))).toBe(true)
+    expect(files.map((f) => readFileSync(join(dir, f), 'utf8').trim().split('\n').length)).toEqual([6, 6, 6])
+    expect(meter.queued).toBe(8)
+  } finally {
+    await dead.close()
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('a running meter writes what it spilled as soon as the database takes writes again', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'viapi-spill-live-'))
+  const meter = new UsageMeter(pg.sql, { flushMs: 20, spillDir: dir, maxQueued: 4 })
+  try {
+    const events = Array.from({ length: 5 }, () => event(1n))
+    for (const e of events) meter.record(e) // the 5th spills 3
+    expect(readdirSync(dir)).toHaveLength(1)
+    meter.start()
+    await until(async () => (await pg.sql`select id from usage_events where id in ${pg.sql(events.map((e) => e.id))}`).length === 5, 5_000, 'all five rows')
+    await until(() => readdirSync(dir).length === 0, 5_000, 'the spill file gone')
+  } finally {
+    await meter.drain()
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('replays at once from two workers write each row once; the claim of a replayer that died and a torn last line are handled', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'viapi-spill-race-'))
+  try {
+    const exited = Bun.spawn(['true'])
+    await exited.exited
+    const deadPid = exited.pid
+    const a = Array.from({ length: 40 }, () => event(1n))
+    const b = Array.from({ length: 3 }, () => event(1n))
+    const line = (e: UsageEvent) => JSON.stringify(e, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))
+    writeFileSync(join(dir, `usage-1-${process.pid}-aaaa.jsonl`), a.map(line).join('\n') + '\n{"id":"req_torn","firm')
+    // Claimed by a replayer that died before finishing.
+    writeFileSync(join(dir, `usage-2-${process.pid}-bbbb.jsonl.${deadPid}.replaying`), b.map(line).join('\n') + '\n')
+    const one = new UsageMeter(pg.sql, { flushMs: 60_000, spillDir: dir, batchSize: 5 })
+    const two = new UsageMeter(pg.sql, { flushMs: 60_000, spillDir: dir, batchSize: 5 })
+    const [n1, n2] = await Promise.all([one.replaySpilled(), two.replaySpilled()])
+    expect(n1 + n2).toBe(43)
+    expect(readdirSync(dir)).toEqual([])
+    const rows = await pg.sql`select id from usage_events where id in ${pg.sql([...a, ...b].map((e) => e.id))}`
+    expect(rows).toHaveLength(43)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
 })
 
 test('a flush that fails keeps the events queued for the next attempt', async () => {

@@ -1,9 +1,10 @@
 /**
- * @module The meter every billable endpoint settles through. Events are queued in
- * memory and written in batches off the request path; a failed write keeps them queued, and at shutdown
- * whatever cannot be written is spilled to a file that the next start replays (ids make replays harmless).
+ * @module The meter every billable endpoint settles through. Events are queued in memory and written in batches
+ * off the request path; a failed write keeps them queued. What cannot be held (past `maxQueued` while the database
+ * is away) or written (at shutdown) is spilled to files, replayed by the next start or, in a running process, once
+ * its writes succeed again (ids make replays harmless).
  */
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Pool } from '../shared/db.ts'
 import { describeError, log } from '../shared/log.ts'
@@ -21,7 +22,7 @@ export interface UsageEvent extends UsageRow {
 export interface MeterOptions {
   flushMs: number
   spillDir: string
-  /** Most events held in memory while the database is unreachable; beyond it they spill to disk at once. */
+  /** Most events held in memory while the database is unreachable; past it the oldest half spills to disk. */
   maxQueued?: number
   batchSize?: number
   /** Prepaid clients whose credit a batch just debited (auto-reload looks at them). */
@@ -67,6 +68,9 @@ export class UsageMeter {
   private queue: Row[] = []
   private timer: ReturnType<typeof setInterval> | null = null
   private flushing: Promise<void> | null = null
+  private replaying: Promise<number> | null = null
+  /** This process spilled since its last replay: replay once writes succeed again. */
+  private spilled = false
   private readonly maxQueued: number
   private readonly batchSize: number
 
@@ -89,7 +93,8 @@ export class UsageMeter {
   /** Queues an event; never throws, never waits. */
   record(event: UsageEvent): void {
     this.queue.push(event)
-    if (this.queue.length > this.maxQueued) this.spill(this.queue.splice(0, this.queue.length - this.maxQueued))
+    // The oldest half goes in one file: one spill per maxQueued / 2 events, not a file write per request.
+    if (this.queue.length > this.maxQueued) this.spill(this.queue.splice(0, this.queue.length - (this.maxQueued >> 1)))
   }
 
   /** Writes everything queued; on failure the events stay queued for the next attempt. */
@@ -115,6 +120,15 @@ export class UsageMeter {
     } catch (err) {
       this.queue = done === 0 ? pending.concat(this.queue) : pending.slice(done).concat(this.queue)
       log.warn('usage events not written yet; will retry', { queued: this.queue.length, error: describeError(err) })
+      return
+    }
+    // Writes succeed again: what this process spilled meanwhile need not wait for a restart.
+    if (this.spilled && this.timer && pending.length > 0) {
+      this.spilled = false
+      void this.replaySpilled().catch((e: unknown) => {
+        this.spilled = true
+        log.warn('spilled usage events not replayed yet; will retry', { error: describeError(e) })
+      })
     }
   }
 
@@ -130,29 +144,73 @@ export class UsageMeter {
   private spill(rows: Row[]): void {
     mkdirSync(this.opts.spillDir, { recursive: true })
     const file = join(this.opts.spillDir, `usage-${Date.now()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}.jsonl`)
-    writeFileSync(file, rows.map(toJson).join('\n') + '\n')
-    log.error('usage events spilled to disk; they are replayed on the next start', { file, count: rows.length })
+    // Written aside and renamed: a replay never reads a file still being written.
+    writeFileSync(`${file}.tmp`, rows.map(toJson).join('\n') + '\n')
+    renameSync(`${file}.tmp`, file)
+    this.spilled = true
+    log.error('usage events spilled to disk; they are written once the database takes them again', { file, count: rows.length })
   }
 
-  /** Replays spill files left by an earlier process, deleting each once written. */
-  async replaySpilled(): Promise<number> {
+  /**
+   * Replays spill files (an earlier process's, or this one's), deleting each once written. Each file is claimed by
+   * renaming it first, so workers sharing a data dir never replay one file twice at once; a claim left by a
+   * process that died is taken over. A line that does not parse (a torn write) is skipped and logged.
+   */
+  replaySpilled(): Promise<number> {
+    this.replaying ??= this.replayFiles().finally(() => {
+      this.replaying = null
+    })
+    return this.replaying
+  }
+
+  private async replayFiles(): Promise<number> {
     let files: string[]
     try {
-      files = readdirSync(this.opts.spillDir).filter((f) => f.startsWith('usage-') && f.endsWith('.jsonl'))
+      files = readdirSync(this.opts.spillDir)
     } catch {
       return 0
     }
     let n = 0
     for (const f of files) {
-      const path = join(this.opts.spillDir, f)
-      const rows = readFileSync(path, 'utf8').split('\n').filter(Boolean).map(fromJson)
-      for (let i = 0; i < rows.length; i += this.batchSize) {
-        await insertUsage(this.sql, rows.slice(i, i + this.batchSize))
+      // usage-<time>-<writer pid>-<random>.jsonl, possibly claimed (.<pid>.replaying) or torn in its writing (.tmp)
+      const m = /^(usage-\d+-(\d+)-\w+\.jsonl)(?:\.(\d+)\.replaying|(\.tmp))?$/.exec(f)
+      if (!m) continue
+      if (m[3] && processAlive(Number(m[3]))) continue
+      if (m[4] && processAlive(Number(m[2]))) continue
+      const claimed = join(this.opts.spillDir, `${m[1]}.${process.pid}.replaying`)
+      try {
+        renameSync(join(this.opts.spillDir, f), claimed)
+      } catch {
+        continue // another process claimed it first
       }
-      rmSync(path)
+      const rows: Row[] = []
+      for (const line of readFileSync(claimed, 'utf8').split('\n')) {
+        if (!line) continue
+        try {
+          rows.push(fromJson(line))
+        } catch {
+          log.error('a spilled usage line does not parse; skipped', { file: m[1], line: line.slice(0, 200) })
+        }
+      }
+      try {
+        for (let i = 0; i < rows.length; i += this.batchSize) await insertUsage(this.sql, rows.slice(i, i + this.batchSize))
+      } catch (err) {
+        renameSync(claimed, join(this.opts.spillDir, m[1]!))
+        throw err
+      }
+      rmSync(claimed)
       n += rows.length
     }
     if (n > 0) log.info('replayed spilled usage events', { count: n })
     return n
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as { code?: string }).code === 'EPERM'
   }
 }
