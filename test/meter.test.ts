@@ -98,7 +98,7 @@ test('a running meter writes what it spilled as soon as the database takes write
   }
 })
 
-test('replays at once from two workers write each row once; the claim of a replayer that died and a torn last line are handled', async () => {
+test('replays at once from two workers write each row once; abandoned claims, half-written files and a torn line are handled', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'viapi-spill-race-'))
   try {
     const exited = Bun.spawn(['true'])
@@ -106,17 +106,23 @@ test('replays at once from two workers write each row once; the claim of a repla
     const deadPid = exited.pid
     const a = Array.from({ length: 40 }, () => event(1n))
     const b = Array.from({ length: 3 }, () => event(1n))
+    const c = Array.from({ length: 2 }, () => event(1n))
+    const d = [event(1n)]
     const line = (e: UsageEvent) => JSON.stringify(e, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))
     writeFileSync(join(dir, `usage-1-${process.pid}-aaaa.jsonl`), a.map(line).join('\n') + '\n{"id":"req_torn","firm')
     // Claimed by a replayer that died before finishing.
-    writeFileSync(join(dir, `usage-2-${process.pid}-bbbb.jsonl.${deadPid}.replaying`), b.map(line).join('\n') + '\n')
+    writeFileSync(join(dir, `usage-2-${process.pid}-bbbb.jsonl.${deadPid}-x1.replaying`), b.map(line).join('\n') + '\n')
+    // Claimed under this very pid by a replay that is not running: what a restarted container (same pid) finds.
+    writeFileSync(join(dir, `usage-3-${process.pid}-cccc.jsonl.${process.pid}-gone.replaying`), c.map(line).join('\n') + '\n')
+    // Left half-way through its writing by an earlier process with this pid.
+    writeFileSync(join(dir, `usage-4-${process.pid}-dddd.jsonl.tmp`), d.map(line).join('\n') + '\n')
     const one = new UsageMeter(pg.sql, { flushMs: 60_000, spillDir: dir, batchSize: 5 })
     const two = new UsageMeter(pg.sql, { flushMs: 60_000, spillDir: dir, batchSize: 5 })
     const [n1, n2] = await Promise.all([one.replaySpilled(), two.replaySpilled()])
-    expect(n1 + n2).toBe(43)
+    expect(n1 + n2).toBe(46)
     expect(readdirSync(dir)).toEqual([])
-    const rows = await pg.sql`select id from usage_events where id in ${pg.sql([...a, ...b].map((e) => e.id))}`
-    expect(rows).toHaveLength(43)
+    const rows = await pg.sql`select id from usage_events where id in ${pg.sql([...a, ...b, ...c, ...d].map((e) => e.id))}`
+    expect(rows).toHaveLength(46)
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }

@@ -170,14 +170,25 @@ export class UsageMeter {
     } catch {
       return 0
     }
+    const token = Math.random().toString(36).slice(2, 10)
+    liveClaims.add(token)
+    try {
+      return await this.replayClaimed(files, token)
+    } finally {
+      liveClaims.delete(token)
+    }
+  }
+
+  private async replayClaimed(files: string[], token: string): Promise<number> {
     let n = 0
     for (const f of files) {
-      // usage-<time>-<writer pid>-<random>.jsonl, possibly claimed (.<pid>.replaying) or torn in its writing (.tmp)
-      const m = /^(usage-\d+-(\d+)-\w+\.jsonl)(?:\.(\d+)\.replaying|(\.tmp))?$/.exec(f)
+      // usage-<time>-<writer pid>-<random>.jsonl, possibly claimed (.<pid>-<token>.replaying) or torn in its writing (.tmp)
+      const m = /^(usage-\d+-(\d+)-\w+\.jsonl)(?:\.(\d+)-(\w+)\.replaying|(\.tmp))?$/.exec(f)
       if (!m) continue
-      if (m[3] && processAlive(Number(m[3]))) continue
-      if (m[4] && processAlive(Number(m[2]))) continue
-      const claimed = join(this.opts.spillDir, `${m[1]}.${process.pid}.replaying`)
+      if (m[3] && !claimAbandoned(Number(m[3]), m[4]!)) continue
+      // This process writes its spill files synchronously: a .tmp with its pid is a container restart's leftover.
+      if (m[5] && Number(m[2]) !== process.pid && processAlive(Number(m[2]))) continue
+      const claimed = join(this.opts.spillDir, `${m[1]}.${process.pid}-${token}.replaying`)
       try {
         renameSync(join(this.opts.spillDir, f), claimed)
       } catch {
@@ -204,6 +215,15 @@ export class UsageMeter {
     if (n > 0) log.info('replayed spilled usage events', { count: n })
     return n
   }
+}
+
+/** Replays under way in this process, by claim token. */
+const liveClaims = new Set<string>()
+
+/** A claim whose replayer is gone: its process died, or it carries this process's pid (a restart reusing it) but no live replay. */
+function claimAbandoned(pid: number, token: string): boolean {
+  if (pid === process.pid) return !liveClaims.has(token)
+  return !processAlive(pid)
 }
 
 function processAlive(pid: number): boolean {
