@@ -181,3 +181,26 @@ test('firm-wide routes apply to every client without its own alias; weights spli
   await q('mutation { deleteModelPrice(modelId: "gpt-4o-mini") }')
   expect(viapi(await client.chat.completions.create({ model: 'default', messages: [{ role: 'user', content: 'x' }] }))).toMatchObject({ cost_usd: 0.0000126 })
 })
+
+test('an upstream answer over VIAPI_UPSTREAM_BODY_LIMIT_BYTES is refused (compressed or not), and the fallback answers', async () => {
+  const small = await startGateway({ ...db.env, OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: upstream.baseUrl, VIAPI_USAGE_FLUSH_MS: '50', VIAPI_UPSTREAM_BODY_LIMIT_BYTES: '65536' })
+  try {
+    const c = new OpenAI({ apiKey: fx.api_key, baseURL: `${small.url}/v1/proxy`, maxRetries: 0 })
+    upstream.scenario = { kind: 'huge', bytes: 200_000, gzip: true }
+    const err = (await c.chat.completions.create({ model: 'default', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>
+    expect(err).toBeInstanceOf(OpenAI.APIError)
+    expect(err.status).toBe(502)
+    expect(err.code).toBe('upstream_response_too_large')
+    // Within the limit, the same upstream answers as ever.
+    upstream.scenario = { kind: 'huge', bytes: 30_000 }
+    expect((await c.chat.completions.create({ model: 'default', messages: [{ role: 'user', content: 'x' }] })).choices[0]!.message.content).toHaveLength(30_000)
+    // Too large on the primary: the fallback serves, and the refused attempt is its own usage event.
+    upstream.scenario = { kind: 'huge', bytes: 200_000 }
+    const { data, response } = await c.chat.completions.create({ model: 'resilient', messages: [{ role: 'user', content: 'x' }] }).withResponse()
+    expect(data.model).toBe('mock-1')
+    const rows = await events(response.headers.get('x-viapi-request-id')!)
+    expect(rows.map((r) => r.outcome)).toEqual(['ok', 'upstream_error'])
+  } finally {
+    await small.stop()
+  }
+})

@@ -10,12 +10,13 @@ import type { GatewayContext } from './context.ts'
 import { UpstreamIdle } from './inflight.ts'
 import { estimatePromptTokens } from './providers/mock.ts'
 import type { ProviderAdapter } from './providers/types.ts'
-import { dispatchTargets, rejected, type Failure } from './dispatch.ts'
+import { dispatchTargets, rejected, tooLarge, type Failure } from './dispatch.ts'
 import type { Target } from './resolve.ts'
 import { RequestMeter } from './settle.ts'
 import { SseTap, StreamProtocolError } from './sse-tap.ts'
 import { streamToClient, type ByteReader } from './stream.ts'
 import { admitTargets } from './targets.ts'
+import { upstreamText, UpstreamTooLarge } from './upstream-body.ts'
 import type { Admission, Guardrails } from './limits/guard.ts'
 import type { KeyContext } from '../tenancy/keys.ts'
 
@@ -94,7 +95,7 @@ async function tryTarget(
     clientSignal.removeEventListener('abort', onClientAbort)
   }
   try {
-    const res = await adapter.chat({ body: upstreamBody(chat, target), stream: chat.stream, signal: upstream.signal, maxOutputTokens: target.model.maxOutputTokens })
+    const res = await adapter.chat({ body: upstreamBody(chat, target), stream: chat.stream, signal: upstream.signal, maxOutputTokens: target.model.maxOutputTokens, responseLimit: gw.config.upstreamBodyLimitBytes })
     if (!res.ok) {
       const failure = await rejected(res)
       detach()
@@ -130,6 +131,7 @@ function tapFor(meter: RequestMeter, clientWantsUsage: boolean, promptTokens: nu
 }
 
 function failureOf(err: unknown, reason: unknown): Failure {
+  if (err instanceof UpstreamTooLarge) return tooLarge(err)
   if (reason instanceof UpstreamTimedOut || reason instanceof UpstreamIdle) return { retryable: true, sameTarget: false, upstreamFault: true, outcome: 'timeout', error: new GatewayTimeout() }
   if (err instanceof StreamProtocolError) return { retryable: true, sameTarget: true, upstreamFault: true, outcome: 'upstream_error', error: new BadGateway(`The upstream returned an invalid stream: ${err.message}.`, 'upstream_invalid_response') }
   if (err instanceof InvalidUpstreamJson) return { retryable: true, sameTarget: true, upstreamFault: true, outcome: 'upstream_error', error: new BadGateway('The upstream returned an invalid response.', 'upstream_invalid_response') }
@@ -144,7 +146,7 @@ async function completeJson(gw: GatewayContext, res: Response, meter: RequestMet
   const unwatch = gw.inflight.watch(watch)
   let text: string
   try {
-    text = await res.text()
+    text = await upstreamText(res, gw.config.upstreamBodyLimitBytes)
   } finally {
     unwatch()
   }

@@ -14,6 +14,7 @@ import type { ProviderAdapter } from './providers/types.ts'
 import type { Target } from './resolve.ts'
 import type { RequestMeter } from './settle.ts'
 import { adapterOf } from './targets.ts'
+import { upstreamText, type UpstreamTooLarge } from './upstream-body.ts'
 
 /** A failed attempt: whether to try again (here or at the next target), and the error to show if none is left. */
 export interface Failure {
@@ -28,9 +29,14 @@ export interface Failure {
   outcome: Extract<Outcome, 'upstream_error' | 'upstream_rejected' | 'timeout'>
 }
 
+/** An answer over VIAPI_UPSTREAM_BODY_LIMIT_BYTES: the upstream's fault; another target may answer within it. */
+export function tooLarge(err: UpstreamTooLarge): Failure {
+  return { retryable: true, sameTarget: false, upstreamFault: true, outcome: 'upstream_error', error: new BadGateway(`The upstream answer is larger than this gateway reads (${err.limit} bytes).`, 'upstream_response_too_large') }
+}
+
 /** An upstream error status: 429 and 5xx may go to the next target; other 4xx are the caller's and pass through. */
 export async function rejected(res: Response): Promise<Failure> {
-  const text = (await res.text().catch(() => '')).slice(0, 64 * 1024)
+  const text = await upstreamText(res, 64 * 1024, true).catch(() => '')
   let message = `The upstream provider answered ${res.status}.`
   let type: ErrorType = res.status === 429 ? 'rate_limit_exceeded' : 'invalid_request_error'
   let code: string | null = null

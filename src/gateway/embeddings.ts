@@ -28,7 +28,7 @@ export async function handleEmbeddings(gw: GatewayContext, request: Request, req
   return forwardJson(gw, entry, request, targets, meter, {
     what: 'embeddings',
     supports: (adapter) => adapter.embeddings !== undefined,
-    send: (adapter, target, signal) => adapter.embeddings!({ body: { ...body, model: target.upstreamModel }, signal }),
+    send: (adapter, target, signal, responseLimit) => adapter.embeddings!({ body: { ...body, model: target.upstreamModel }, signal, responseLimit }),
     bill(answer) {
       if (!Array.isArray(answer.data)) throw new Error('no data')
       const usage = answer.usage as { prompt_tokens?: number } | undefined

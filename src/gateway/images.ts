@@ -62,7 +62,7 @@ export async function handleImages(gw: GatewayContext, request: Request, request
   return forwardJson(gw, entry, request, priced.map((p) => p.target), meter, {
     what: 'image generation',
     supports: (adapter) => adapter.images !== undefined,
-    send: (adapter, target, signal) => adapter.images!({ body: { ...body, model: target.upstreamModel }, signal }),
+    send: (adapter, target, signal, responseLimit) => adapter.images!({ body: { ...body, model: target.upstreamModel }, signal, responseLimit }),
     bill(answer, target) {
       if (!Array.isArray(answer.data)) throw new Error('no data')
       const usage = answer.usage as { input_tokens?: number; output_tokens?: number; input_tokens_details?: { cached_tokens?: number } } | undefined

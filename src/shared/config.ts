@@ -15,6 +15,8 @@ export interface Config {
   bodyLimitBytes: number
   /** Time allowed until the upstream's first byte, ms. */
   upstreamTimeoutMs: number
+  /** Largest upstream answer read whole (JSON answers, error bodies), decompressed; streams pass through unbounded. */
+  upstreamBodyLimitBytes: number
   /** Longest silence allowed inside an upstream stream, ms. */
   streamIdleTimeoutMs: number
   /** How often queued usage events are written, ms. */
@@ -105,6 +107,7 @@ function readConfig(env: Record<string, string | undefined>): Config {
     logLevel: level as LogLevel,
     bodyLimitBytes: int(env, 'VIAPI_BODY_LIMIT_BYTES', 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     upstreamTimeoutMs: int(env, 'VIAPI_UPSTREAM_TIMEOUT_MS', 60_000, 1, 3_600_000),
+    upstreamBodyLimitBytes: int(env, 'VIAPI_UPSTREAM_BODY_LIMIT_BYTES', 64 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     streamIdleTimeoutMs: int(env, 'VIAPI_STREAM_IDLE_TIMEOUT_MS', 120_000, 1, 3_600_000),
     usageFlushMs: int(env, 'VIAPI_USAGE_FLUSH_MS', 1000, 10, 3_600_000),
     shutdownGraceMs: int(env, 'VIAPI_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),

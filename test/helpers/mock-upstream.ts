@@ -12,6 +12,8 @@ export type Scenario =
   | { kind: 'garbage' }
   | { kind: 'garbage-mid-stream'; after: number }
   | { kind: 'no-usage' }
+  /** A non-streamed answer padded to about `bytes`, gzip-compressed on the wire when asked. */
+  | { kind: 'huge'; bytes: number; gzip?: boolean }
 
 export const REPLY_WORDS = ['Hello', '!', ' How', ' can', ' I', ' help', ' you', ' today', '?']
 export const REPLY = REPLY_WORDS.join('')
@@ -97,6 +99,10 @@ export class MockUpstream {
     }
     if (s.kind === 'delay') await Bun.sleep(s.ms)
     if (s.kind === 'garbage') return new Response(stream ? '<html>502 Bad Gateway</html>' : '<html>oops', { headers: { 'content-type': stream ? 'text/event-stream' : 'application/json' } })
+    if (s.kind === 'huge' && !stream) {
+      const json = JSON.stringify({ id: 'chatcmpl-huge', object: 'chat.completion', created: 1714000000, model, choices: [{ index: 0, message: { role: 'assistant', content: 'x'.repeat(s.bytes) }, finish_reason: 'stop' }], usage: USAGE })
+      return s.gzip ? new Response(Bun.gzipSync(json), { headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' } }) : new Response(json, { headers: { 'content-type': 'application/json' } })
+    }
     if (!stream) {
       return Response.json({
         id: 'chatcmpl-mock',

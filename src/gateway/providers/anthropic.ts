@@ -5,6 +5,7 @@
 import { AnthropicStreamTranslator, fromAnthropicError, fromAnthropicResponse, toAnthropicRequest, TranslationError } from './anthropic-translate.ts'
 import { retryAfterHeader, translatedStream } from './sse-parse.ts'
 import type { ChatDispatch, Credentials, ProviderAdapter } from './types.ts'
+import { errorJson, upstreamJson } from '../upstream-body.ts'
 
 const VERSION = '2023-06-01'
 
@@ -31,10 +32,10 @@ export function anthropicAdapter(creds: Credentials): ProviderAdapter {
       })
       const created = Math.floor(Date.now() / 1000)
       if (!res.ok) {
-        const err = await res.json().catch(() => null)
+        const err = await errorJson(res)
         return Response.json(fromAnthropicError(res.status, err), { status: res.status, headers: retryAfterHeader(res) })
       }
-      if (!call.stream) return Response.json(fromAnthropicResponse((await res.json()) as Record<string, unknown>, created))
+      if (!call.stream) return Response.json(fromAnthropicResponse((await upstreamJson(res, call.responseLimit)) as Record<string, unknown>, created))
       const t = new AnthropicStreamTranslator(created)
       // Ended without message_stop: close without [DONE], so the gateway reports the break.
       return translatedStream(res.body!, {

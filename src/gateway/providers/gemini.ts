@@ -5,6 +5,7 @@
 import { retryAfterHeader, translatedStream } from './sse-parse.ts'
 import { fromGeminiError, fromGeminiResponse, GeminiStreamTranslator, GeminiTranslationError, toGeminiRequest } from './gemini-translate.ts'
 import type { ChatDispatch, Credentials, EmbedDispatch, ProviderAdapter } from './types.ts'
+import { errorJson, upstreamJson } from '../upstream-body.ts'
 
 
 export function geminiAdapter(creds: Credentials): ProviderAdapter {
@@ -31,9 +32,9 @@ export function geminiAdapter(creds: Credentials): ProviderAdapter {
       })
       const created = Math.floor(Date.now() / 1000)
       if (!res.ok) {
-        return Response.json(fromGeminiError(res.status, await res.json().catch(() => null)), { status: res.status, headers: retryAfterHeader(res) })
+        return Response.json(fromGeminiError(res.status, await errorJson(res)), { status: res.status, headers: retryAfterHeader(res) })
       }
-      if (!call.stream) return Response.json(fromGeminiResponse((await res.json()) as Record<string, unknown>, model, created))
+      if (!call.stream) return Response.json(fromGeminiResponse((await upstreamJson(res, call.responseLimit)) as Record<string, unknown>, model, created))
       const t = new GeminiStreamTranslator(model, created)
       return translatedStream(res.body!, { event: (_name, data) => t.chunkOf(data), atEnd: (pending) => (pending > 0 ? new Error('the upstream stream ended mid-event') : t.end()) })
     },
@@ -48,8 +49,8 @@ export function geminiAdapter(creds: Credentials): ProviderAdapter {
         signal: call.signal,
         redirect: 'manual',
       })
-      if (!res.ok) return Response.json(fromGeminiError(res.status, await res.json().catch(() => null)), { status: res.status })
-      const out = (await res.json()) as { embeddings?: { values?: number[] }[] }
+      if (!res.ok) return Response.json(fromGeminiError(res.status, await errorJson(res)), { status: res.status })
+      const out = (await upstreamJson(res, call.responseLimit)) as { embeddings?: { values?: number[] }[] }
       // The API reports no token count: estimate one token per four characters, as its own docs suggest.
       const tokens = inputs.reduce((n, t) => n + Math.ceil(t.length / 4), 0)
       return Response.json({

@@ -24,12 +24,15 @@ export interface ChatDispatch {
   signal: AbortSignal
   /** The model's output limit, for providers that require max_tokens. */
   maxOutputTokens: number | null
+  /** Largest answer an adapter that reads the upstream's JSON itself may read (see upstream-body.ts). */
+  responseLimit: number
 }
 
 /** One embeddings or image request, in OpenAI's shape (`model` set to the upstream model id). */
 export interface EmbedDispatch {
   body: Record<string, unknown>
   signal: AbortSignal
+  responseLimit: number
 }
 
 export interface ProviderAdapter {
