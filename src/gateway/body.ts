@@ -29,11 +29,26 @@ export async function readJsonBody(request: Request, limit: number): Promise<{ b
 }
 
 async function readCapped(body: ReadableStream<Uint8Array>, limit: number): Promise<string> {
+  const text = await readBounded(body, limit)
+  if (text === null) throw new PayloadTooLarge(limit)
+  return text
+}
+
+/**
+ * A byte stream as text, counted as it arrives: null once it passes `limit` (the rest is cancelled), or, with
+ * `truncate`, its first `limit` bytes.
+ */
+export async function readBounded(stream: ReadableStream<Uint8Array>, limit: number, truncate = false): Promise<string | null> {
   const chunks: Uint8Array[] = []
   let size = 0
-  for await (const chunk of body) {
+  // Leaving the loop early cancels the rest of the stream.
+  for await (const chunk of stream) {
+    if (size + chunk.byteLength > limit) {
+      if (!truncate) return null
+      chunks.push(chunk.subarray(0, limit - size))
+      break
+    }
     size += chunk.byteLength
-    if (size > limit) throw new PayloadTooLarge(limit)
     chunks.push(chunk)
   }
   return Buffer.concat(chunks).toString('utf8')

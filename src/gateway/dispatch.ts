@@ -14,7 +14,7 @@ import type { ProviderAdapter } from './providers/types.ts'
 import type { Target } from './resolve.ts'
 import type { RequestMeter } from './settle.ts'
 import { adapterOf } from './targets.ts'
-import { upstreamText, type UpstreamTooLarge } from './upstream-body.ts'
+import { errorJson, type UpstreamTooLarge } from './upstream-body.ts'
 
 /** A failed attempt: whether to try again (here or at the next target), and the error to show if none is left. */
 export interface Failure {
@@ -36,20 +36,16 @@ export function tooLarge(err: UpstreamTooLarge): Failure {
 
 /** An upstream error status: 429 and 5xx may go to the next target; other 4xx are the caller's and pass through. */
 export async function rejected(res: Response): Promise<Failure> {
-  const text = await upstreamText(res, 64 * 1024, true).catch(() => '')
   let message = `The upstream provider answered ${res.status}.`
   let type: ErrorType = res.status === 429 ? 'rate_limit_exceeded' : 'invalid_request_error'
   let code: string | null = null
   let param: string | null = null
-  try {
-    const e = (JSON.parse(text) as { error?: { message?: unknown; type?: unknown; code?: unknown; param?: unknown } }).error
-    if (e && typeof e.message === 'string') message = redact(e.message)
-    if (e && typeof e.type === 'string') type = e.type as ErrorType
-    if (e && typeof e.code === 'string') code = e.code
-    if (e && typeof e.param === 'string') param = e.param
-  } catch {
-    // not JSON: keep the generic message
-  }
+  // Not JSON (null): keep the generic message.
+  const e = ((await errorJson(res)) as { error?: { message?: unknown; type?: unknown; code?: unknown; param?: unknown } } | null)?.error
+  if (e && typeof e.message === 'string') message = redact(e.message)
+  if (e && typeof e.type === 'string') type = e.type as ErrorType
+  if (e && typeof e.code === 'string') code = e.code
+  if (e && typeof e.param === 'string') param = e.param
   if (res.status >= 500) return { retryable: true, sameTarget: true, upstreamFault: true, outcome: 'upstream_error', error: new BadGateway(`The upstream provider failed (${res.status}).`) }
   if (res.status === 429) {
     const after = retryAfterMs(res.headers.get('retry-after'))
