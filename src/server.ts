@@ -17,6 +17,7 @@ import { stripeFromEnv } from './billing/stripe.ts'
 import type { GatewayContext } from './gateway/context.ts'
 import { Breakers } from './gateway/breaker.ts'
 import { Inflight } from './gateway/inflight.ts'
+import { closeIdle } from './gateway/http1.ts'
 import { KeyCache, type KeyEntry } from './gateway/key-cache.ts'
 import { Guardrails } from './gateway/limits/guard.ts'
 import { LimitSync } from './gateway/limits/sync.ts'
@@ -167,6 +168,7 @@ export async function serve(config: Config): Promise<Running> {
         await gw.inflight.drain(2_000)
       }
       gw.inflight.stop()
+      closeIdle()
       if (sync) {
         await sync.stop()
       }

@@ -16,11 +16,12 @@ import { RequestMeter } from './settle.ts'
 import { SseTap, StreamProtocolError } from './sse-tap.ts'
 import { streamToClient, type ByteReader } from './stream.ts'
 import { admitTargets } from './targets.ts'
-import { upstreamText, UpstreamTooLarge } from './upstream-body.ts'
+import { asReply, UpstreamTooLarge, type UpstreamReply } from './upstream-body.ts'
 import type { Admission, Guardrails } from './limits/guard.ts'
 import type { KeyContext } from '../tenancy/keys.ts'
 
 class UpstreamTimedOut extends Error {}
+class AttemptFailed extends Error {}
 /** Every adapter serves chat. */
 const anyAdapter = () => true
 export class ClientGone extends Error {
@@ -95,7 +96,7 @@ async function tryTarget(
     clientSignal.removeEventListener('abort', onClientAbort)
   }
   try {
-    const res = await adapter.chat({ body: upstreamBody(chat, target), stream: chat.stream, signal: upstream.signal, maxOutputTokens: target.model.maxOutputTokens, responseLimit: gw.config.upstreamBodyLimitBytes })
+    const res = asReply(await adapter.chat({ body: upstreamBody(chat, target), stream: chat.stream, signal: upstream.signal, maxOutputTokens: target.model.maxOutputTokens, responseLimit: gw.config.upstreamBodyLimitBytes }))
     if (!res.ok) {
       const failure = await rejected(res)
       detach()
@@ -107,7 +108,7 @@ async function tryTarget(
       return response
     }
     const { tap, estimate } = tapFor(meter, chat.wantsUsage, estimatePromptTokens(chat.raw.messages))
-    const reader: ByteReader = res.body!.getReader()
+    const reader: ByteReader = res.reader()
     const first = await firstEvents(reader, tap)
     // Committed: from here the client gets bytes, so no other target may be tried.
     detach()
@@ -116,7 +117,10 @@ async function tryTarget(
   } catch (err) {
     detach()
     if (upstream.signal.reason instanceof ClientGone || clientSignal.aborted) return null
-    return failureOf(err, upstream.signal.reason)
+    const failure = failureOf(err, upstream.signal.reason)
+    // Nothing reads this answer any more: its connection closes now, not when the upstream finishes.
+    if (!upstream.signal.aborted) upstream.abort(new AttemptFailed())
+    return failure
   }
 }
 
@@ -141,12 +145,12 @@ function failureOf(err: unknown, reason: unknown): Failure {
 class InvalidUpstreamJson extends Error {}
 
 /** Non-streaming: reads the whole answer, bills its usage, and splices the viapi block in without re-serialising. */
-async function completeJson(gw: GatewayContext, res: Response, meter: RequestMeter, upstream: AbortController, headers: Record<string, string | number>): Promise<Response> {
+async function completeJson(gw: GatewayContext, res: UpstreamReply, meter: RequestMeter, upstream: AbortController, headers: Record<string, string | number>): Promise<Response> {
   const watch = { lastActivity: performance.now(), abort: (e: Error) => upstream.abort(e) }
   const unwatch = gw.inflight.watch(watch)
   let text: string
   try {
-    text = await upstreamText(res, gw.config.upstreamBodyLimitBytes)
+    text = await res.text(gw.config.upstreamBodyLimitBytes)
   } finally {
     unwatch()
   }

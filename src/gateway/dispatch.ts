@@ -14,7 +14,7 @@ import type { ProviderAdapter } from './providers/types.ts'
 import type { Target } from './resolve.ts'
 import type { RequestMeter } from './settle.ts'
 import { adapterOf } from './targets.ts'
-import { errorJson, type UpstreamTooLarge } from './upstream-body.ts'
+import { errorJson, type UpstreamReply, type UpstreamTooLarge } from './upstream-body.ts'
 
 /** A failed attempt: whether to try again (here or at the next target), and the error to show if none is left. */
 export interface Failure {
@@ -35,7 +35,7 @@ export function tooLarge(err: UpstreamTooLarge): Failure {
 }
 
 /** An upstream error status: 429 and 5xx may go to the next target; other 4xx are the caller's and pass through. */
-export async function rejected(res: Response): Promise<Failure> {
+export async function rejected(res: UpstreamReply): Promise<Failure> {
   let message = `The upstream provider answered ${res.status}.`
   let type: ErrorType = res.status === 429 ? 'rate_limit_exceeded' : 'invalid_request_error'
   let code: string | null = null

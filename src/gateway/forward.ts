@@ -9,13 +9,13 @@ import type { KeyEntry } from './key-cache.ts'
 import type { ProviderAdapter } from './providers/types.ts'
 import type { Target } from './resolve.ts'
 import type { RequestMeter, Settlement } from './settle.ts'
-import { upstreamText, UpstreamTooLarge } from './upstream-body.ts'
+import { asReply, UpstreamTooLarge, type UpstreamReply } from './upstream-body.ts'
 
 export interface JsonCall {
   /** What the endpoint serves, for the error when a provider cannot ("embeddings", "image generation"). */
   what: string
   supports(adapter: ProviderAdapter): boolean
-  send(adapter: ProviderAdapter, target: Target, signal: AbortSignal, responseLimit: number): Promise<Response>
+  send(adapter: ProviderAdapter, target: Target, signal: AbortSignal, responseLimit: number): Promise<Response | UpstreamReply>
   /** The bill for an accepted answer; throws when the answer is not what the endpoint returns. */
   bill(answer: Record<string, unknown>, target: Target): Pick<Settlement, 'usage' | 'costNano'>
 }
@@ -32,9 +32,9 @@ export function forwardJson(gw: GatewayContext, entry: KeyEntry, request: Reques
 async function once(gw: GatewayContext, adapter: ProviderAdapter, target: Target, clientSignal: AbortSignal, meter: RequestMeter, call: JsonCall): Promise<Response | Failure | null> {
   const timeout = AbortSignal.timeout(gw.config.upstreamTimeoutMs)
   try {
-    const res = await call.send(adapter, target, AbortSignal.any([timeout, clientSignal]), gw.config.upstreamBodyLimitBytes)
+    const res = asReply(await call.send(adapter, target, AbortSignal.any([timeout, clientSignal]), gw.config.upstreamBodyLimitBytes))
     if (!res.ok) return await rejected(res)
-    const text = await upstreamText(res, gw.config.upstreamBodyLimitBytes)
+    const text = await res.text(gw.config.upstreamBodyLimitBytes)
     const bill = call.bill(JSON.parse(text) as Record<string, unknown>, target)
     const block = meter.settle({ status: 200, outcome: 'ok', ...bill })
     return new Response(`${text.slice(0, text.lastIndexOf('}'))},"viapi":${JSON.stringify(block)}}`, { headers: { 'content-type': 'application/json' } })

@@ -1,4 +1,5 @@
 /** @module The provider registry: data, one adapter per provider id, built from the environment by one rule. */
+import { pooledClientEnabled } from '../http1.ts'
 import { anthropicAdapter } from './anthropic.ts'
 import { AZURE_API_VERSION, azureAdapter } from './azure.ts'
 import { geminiAdapter } from './gemini.ts'
@@ -21,18 +22,18 @@ export const DEFAULT_BASE_URLS = {
 } as const satisfies Record<ProviderId, string>
 
 const BUILD = {
-  openai: (c) => openAiCompatible('openai', c),
+  openai: (c, env) => openAiCompatible('openai', c, pooledClientEnabled(env)),
   anthropic: (c) => anthropicAdapter(c),
   gemini: (c) => geminiAdapter(c),
-  'azure-openai': (c, env) => azureAdapter(c, env.AZURE_OPENAI_API_VERSION || AZURE_API_VERSION),
-  groq: (c) => openAiCompatible('groq', c),
-  mistral: (c) => openAiCompatible('mistral', c),
-  together: (c) => openAiCompatible('together', c),
-  deepseek: (c) => openAiCompatible('deepseek', c),
-  fireworks: (c) => openAiCompatible('fireworks', c),
-  xai: (c) => openAiCompatible('xai', c),
-  openrouter: (c) => openAiCompatible('openrouter', c),
-  'openai-compatible': (c) => openAiCompatible('openai-compatible', c),
+  'azure-openai': (c, env) => azureAdapter(c, env.AZURE_OPENAI_API_VERSION || AZURE_API_VERSION, pooledClientEnabled(env)),
+  groq: (c, env) => openAiCompatible('groq', c, pooledClientEnabled(env)),
+  mistral: (c, env) => openAiCompatible('mistral', c, pooledClientEnabled(env)),
+  together: (c, env) => openAiCompatible('together', c, pooledClientEnabled(env)),
+  deepseek: (c, env) => openAiCompatible('deepseek', c, pooledClientEnabled(env)),
+  fireworks: (c, env) => openAiCompatible('fireworks', c, pooledClientEnabled(env)),
+  xai: (c, env) => openAiCompatible('xai', c, pooledClientEnabled(env)),
+  openrouter: (c, env) => openAiCompatible('openrouter', c, pooledClientEnabled(env)),
+  'openai-compatible': (c, env) => openAiCompatible('openai-compatible', c, pooledClientEnabled(env)),
   mock: () => mockAdapter(),
 } as const satisfies Record<ProviderId, (c: Credentials, env: Env) => ProviderAdapter>
 

@@ -2,29 +2,22 @@
  * @module OpenAI and every OpenAI-compatible upstream (Groq, Mistral, Together, DeepSeek, Fireworks, xAI,
  * OpenRouter, a generic one): the request and response already have the right shape, so an adapter is a base URL.
  */
+import { upstreamRequest } from '../http1.ts'
 import type { ChatDispatch, Credentials, EmbedDispatch, ProviderAdapter, ProviderId } from './types.ts'
 
-export function openAiCompatible(id: ProviderId, creds: Credentials): ProviderAdapter {
+/** `pooled`: send with the pooled HTTP/1.1 client (see http1.ts), else fetch. */
+export function openAiCompatible(id: ProviderId, creds: Credentials, pooled: boolean): ProviderAdapter {
   const url = `${creds.baseUrl}/chat/completions`
   const headers: Record<string, string> = { 'content-type': 'application/json' }
   if (creds.apiKey) headers.authorization = `Bearer ${creds.apiKey}`
+  const streamHeaders = { ...headers, accept: 'text/event-stream' }
   return {
     id,
     configured: Boolean(creds.apiKey),
     capabilities: { chat: true, streaming: true },
-    chat: (call: ChatDispatch) =>
-      fetch(url, {
-        method: 'POST',
-        headers: call.stream ? { ...headers, accept: 'text/event-stream' } : headers,
-        body: JSON.stringify(call.body),
-        signal: call.signal,
-        // Upstream URLs must not be bounced elsewhere (design: no redirects).
-        redirect: 'manual',
-      }),
-    embeddings: (call: EmbedDispatch) =>
-      fetch(`${creds.baseUrl}/embeddings`, { method: 'POST', headers, body: JSON.stringify(call.body), signal: call.signal, redirect: 'manual' }),
-    images: (call: EmbedDispatch) =>
-      fetch(`${creds.baseUrl}/images/generations`, { method: 'POST', headers, body: JSON.stringify(call.body), signal: call.signal, redirect: 'manual' }),
+    chat: (call: ChatDispatch) => upstreamRequest(url, { method: 'POST', headers: call.stream ? streamHeaders : headers, body: JSON.stringify(call.body), signal: call.signal }, pooled),
+    embeddings: (call: EmbedDispatch) => upstreamRequest(`${creds.baseUrl}/embeddings`, { method: 'POST', headers, body: JSON.stringify(call.body), signal: call.signal }, pooled),
+    images: (call: EmbedDispatch) => upstreamRequest(`${creds.baseUrl}/images/generations`, { method: 'POST', headers, body: JSON.stringify(call.body), signal: call.signal }, pooled),
   }
 }
 

@@ -1,4 +1,5 @@
 /** @module The narrow interface every upstream provider implements, and the credentials rule they share. */
+import type { UpstreamReply } from '../upstream-body.ts'
 
 export type ProviderId =
   | 'openai'
@@ -41,15 +42,15 @@ export interface ProviderAdapter {
   readonly configured: boolean
   readonly capabilities: { readonly chat: boolean; readonly streaming: boolean }
   /** OpenAI-shaped embeddings (`{object: "list", data, model, usage}`), where the provider has them. */
-  embeddings?(call: EmbedDispatch): Promise<Response>
+  embeddings?(call: EmbedDispatch): Promise<Response | UpstreamReply>
   /** OpenAI-shaped image generation (`{created, data: [{url | b64_json}], usage?}`), where the provider has it. */
-  images?(call: EmbedDispatch): Promise<Response>
+  images?(call: EmbedDispatch): Promise<Response | UpstreamReply>
   /**
    * Sends the request and resolves once upstream headers arrive, with an OpenAI-shaped response: a JSON
    * chat.completion, an SSE stream of chat.completion.chunk events (ending with a usage chunk and [DONE]), or an
    * error status with OpenAI's error JSON. Rejects only when the upstream could not be reached (or aborted).
    */
-  chat(call: ChatDispatch): Promise<Response>
+  chat(call: ChatDispatch): Promise<Response | UpstreamReply>
 }
 
 export interface Credentials {

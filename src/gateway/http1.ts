@@ -1,0 +1,685 @@
+/**
+ * @module The pooled HTTP/1.1 client the proxy sends its upstream requests with. Measured against Bun's fetch on
+ * the same mock: ~25 % less CPU per JSON request and ~35 % per stream, because the body arrives as socket data
+ * callbacks (no Response, Headers or ReadableStream per request, no 64 KB read buffer per pending stream read).
+ * Keep-alive connections are pooled per origin; TLS is verified as fetch verifies it. It sends and reads only
+ * what the gateway needs: one request with a known body, no redirects followed, responses framed by
+ * content-length, chunked encoding or close, and gzip/deflate/br decoded should an upstream send them anyway.
+ */
+import { createBrotliDecompress, createGunzip, createInflate, type Gunzip } from 'node:zlib'
+import type { ByteReader } from './stream.ts'
+import { replyOf, UpstreamTooLarge, type UpstreamReply } from './upstream-body.ts'
+
+export interface Http1Request {
+  method: 'POST' | 'GET'
+  headers: Record<string, string>
+  body: string
+  signal: AbortSignal
+}
+
+/** How long an idle pooled connection stays open (undici's default): shorter than most servers' keep-alive. */
+const IDLE_MS = 4_000
+/** Idle connections kept per origin; more are closed once their request ends. */
+const MAX_IDLE = 256
+/** A response head larger than this is not an HTTP answer we will read. */
+const MAX_HEAD = 64 * 1024
+/** Queued body bytes past which the socket stops reading until the consumer catches up (backpressure). */
+const HIGH_WATER = 1 << 20
+
+const CRLFCRLF = Buffer.from('\r\n\r\n')
+const CRLF = Buffer.from('\r\n')
+const BAD_HEADER = /[\r\n\0]/
+
+export class UpstreamProtocolError extends Error {}
+
+type Sock = Bun.Socket<Conn>
+
+interface Origin {
+  key: string
+  hostname: string
+  port: number
+  tls: boolean
+  /** The Host header. */
+  host: string
+  idle: Conn[]
+}
+
+const origins = new Map<string, Origin>()
+
+/** The origin of each URL seen (upstreamRequest reuses its URL objects, so this is one lookup a request). */
+const originByUrl = new WeakMap<URL, Origin>()
+
+function originOf(url: URL): Origin {
+  const known = originByUrl.get(url)
+  if (known) return known
+  const tls = url.protocol === 'https:'
+  const port = url.port ? Number(url.port) : tls ? 443 : 80
+  // URL keeps IPv6 literals bracketed; the socket wants them bare.
+  const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname
+  const key = `${tls ? 's' : ''}${hostname}:${port}`
+  let o = origins.get(key)
+  if (!o) origins.set(key, (o = { key, hostname, port, tls, host: url.host, idle: [] }))
+  originByUrl.set(url, o)
+  return o
+}
+
+/** Sends one request; resolves with the reply once its head has arrived. Rejects when the upstream cannot be reached, or with the signal's reason on abort. */
+export function http1(url: URL, req: Http1Request): Promise<UpstreamReply> {
+  if (req.signal.aborted) return Promise.reject(req.signal.reason)
+  const origin = originOf(url)
+  let wire: Buffer
+  try {
+    wire = serialise(origin, url, req)
+  } catch (err) {
+    return Promise.reject(err)
+  }
+  return new Promise<UpstreamReply>((resolve, reject) => new Exchange(origin, wire, req.signal, resolve, reject).start())
+}
+
+/** Adapters send the same few header objects again and again: each is checked and written out once. */
+const headerBlocks = new WeakMap<Record<string, string>, string>()
+
+function headerBlock(headers: Record<string, string>): string {
+  let block = headerBlocks.get(headers)
+  if (block !== undefined) return block
+  block = ''
+  for (const k in headers) {
+    const v = headers[k]!
+    if (BAD_HEADER.test(k) || BAD_HEADER.test(v)) throw new TypeError(`invalid header ${JSON.stringify(k)}`)
+    block += `${k}: ${v}\r\n`
+  }
+  headerBlocks.set(headers, block)
+  return block
+}
+
+function serialise(origin: Origin, url: URL, req: Http1Request): Buffer {
+  // Asked for plainly (an absent header allows any coding); decoded anyway should an upstream ignore it.
+  return Buffer.from(
+    `${req.method} ${url.pathname}${url.search} HTTP/1.1\r\nhost: ${origin.host}\r\n${headerBlock(req.headers)}accept-encoding: identity\r\ncontent-length: ${Buffer.byteLength(req.body)}\r\n\r\n${req.body}`,
+  )
+}
+
+/** One request's life: a connection (pooled or new), the write, the head, then the reply's body. */
+class Exchange {
+  private conn: Conn | null = null
+  private retried = false
+  private reply: Reply | null = null
+  /** Failed or aborted: a connection that opens now is not used for it. */
+  settled = false
+  private readonly onAbort = () => this.abort()
+
+  constructor(
+    readonly origin: Origin,
+    readonly wire: Buffer,
+    readonly signal: AbortSignal,
+    private readonly resolve: (r: UpstreamReply) => void,
+    private readonly reject: (e: unknown) => void,
+  ) {}
+
+  start(): void {
+    this.signal.addEventListener('abort', this.onAbort, { once: true })
+    const idle = this.origin.idle.pop()
+    if (idle) idle.assign(this)
+    else this.connect()
+  }
+
+  private connect(): void {
+    const o = this.origin
+    const conn = new Conn(o)
+    // A TLS connection is used once its handshake succeeded (the handshake handler calls ready()).
+    if (o.tls) conn.awaiting = this
+    Bun.connect<Conn>({ hostname: o.hostname, port: o.port, ...(o.tls ? { tls: { serverName: o.hostname } } : {}), data: conn, socket: HANDLERS }).then(
+      (socket) => {
+        conn.socket = socket
+        if (this.settled) conn.destroy()
+        else if (!o.tls) conn.ready(this)
+      },
+      (err: unknown) => this.fail(err),
+    )
+  }
+
+  /** The connection closed before any answer byte. A pooled one the server had already closed is retried once on a new one. */
+  lost(conn: Conn, err: unknown): void {
+    if (this.signal.aborted) return this.fail(this.signal.reason)
+    if (conn.served > 1 && !this.retried && !this.reply) {
+      this.retried = true
+      this.connect()
+      return
+    }
+    this.fail(err ?? new UpstreamProtocolError('the upstream closed the connection'))
+  }
+
+  headed(reply: Reply): void {
+    this.reply = reply
+    this.resolve(reply)
+  }
+
+  /** The body has arrived whole (or the reply was dropped): the abort listener goes. */
+  done(): void {
+    this.signal.removeEventListener('abort', this.onAbort)
+  }
+
+  fail(err: unknown): void {
+    if (this.settled) return
+    this.settled = true
+    this.done()
+    if (this.reply) this.reply.fail(err)
+    else this.reject(err)
+  }
+
+  private abort(): void {
+    this.conn?.destroy()
+    this.fail(this.signal.reason)
+  }
+
+  attach(conn: Conn): void {
+    this.conn = conn
+  }
+}
+
+const HANDLERS: Bun.SocketHandler<Conn> = {
+  data: (s: Sock, d: Buffer) => s.data.onData(d),
+  drain: (s: Sock) => s.data.flush(),
+  handshake: (s: Sock, ok: boolean, err: Error | null) => {
+    const conn = s.data
+    conn.socket = s
+    const ex = conn.awaiting
+    conn.awaiting = null
+    if (!ex) return
+    if (ex.settled) conn.destroy()
+    else if (ok) conn.ready(ex)
+    else {
+      conn.destroy()
+      ex.fail(err ?? new Error('TLS handshake failed'))
+    }
+  },
+  close: (s: Sock, err?: Error) => s.data.onClose(err),
+  error: (s: Sock, err: Error) => s.data.onClose(err),
+  timeout: (s: Sock) => s.data.destroy(),
+}
+
+const enum Phase {
+  Head,
+  Fixed,
+  ChunkSize,
+  ChunkData,
+  ChunkEnd,
+  Trailers,
+  UntilClose,
+  Done,
+}
+
+class Conn {
+  socket: Sock | null = null
+  /** A TLS exchange waiting for the handshake. */
+  awaiting: Exchange | null = null
+  exchange: Exchange | null = null
+  /** Requests this connection has carried (a reused one may find the server closed it meanwhile). */
+  served = 0
+  private closed = false
+  private unwritten: Buffer | null = null
+  private phase = Phase.Head
+  private head: Buffer | null = null
+  private left = 0
+  private keepAlive = false
+  private reply: Reply | null = null
+
+  constructor(readonly origin: Origin) {}
+
+  /** A pooled connection takes a new exchange. */
+  assign(ex: Exchange): void {
+    this.socket!.timeout(0)
+    this.ready(ex)
+  }
+
+  ready(ex: Exchange): void {
+    this.exchange = ex
+    ex.attach(this)
+    this.served++
+    this.phase = Phase.Head
+    this.head = null
+    this.write(ex.wire)
+  }
+
+  private write(buf: Buffer): void {
+    const n = this.socket!.write(buf)
+    this.unwritten = n < 0 ? null : n < buf.length ? buf.subarray(n) : null
+  }
+
+  flush(): void {
+    if (this.unwritten) this.write(this.unwritten)
+  }
+
+  destroy(): void {
+    if (this.closed) return
+    this.closed = true
+    this.unpool()
+    this.socket?.terminate()
+  }
+
+  private unpool(): void {
+    const idle = this.origin.idle
+    const i = idle.indexOf(this)
+    if (i !== -1) idle.splice(i, 1)
+  }
+
+  onClose(err?: Error): void {
+    const first = !this.closed
+    this.closed = true
+    this.unpool()
+    const ex = this.exchange ?? this.awaiting
+    this.exchange = null
+    this.awaiting = null
+    if (!ex || !first) return
+    if (this.phase === Phase.UntilClose) return this.finish(false)
+    if (this.reply) ex.fail(err ?? new UpstreamProtocolError('the upstream closed the connection mid-answer'))
+    else ex.lost(this, err)
+  }
+
+  onData(d: Buffer): void {
+    try {
+      this.parse(d)
+    } catch (err) {
+      const ex = this.exchange
+      this.destroy()
+      ex?.fail(err)
+    }
+  }
+
+  private parse(d: Buffer): void {
+    let buf = d
+    while (buf.length > 0) {
+      if (!this.exchange) {
+        // Bytes past the end of the answer: this connection's framing can no longer be trusted.
+        this.destroy()
+        return
+      }
+      switch (this.phase) {
+        case Phase.Head: {
+          if (this.head) {
+            buf = Buffer.concat([this.head, buf])
+            this.head = null
+          }
+          const end = buf.indexOf(CRLFCRLF)
+          if (end === -1) {
+            if (buf.length > MAX_HEAD) throw new UpstreamProtocolError('the upstream answer head is too large')
+            this.head = Buffer.from(buf)
+            return
+          }
+          const rest = buf.subarray(end + 4)
+          this.onHead(buf.toString('latin1', 0, end))
+          buf = rest
+          break
+        }
+        case Phase.Fixed: {
+          const take = Math.min(this.left, buf.length)
+          this.left -= take
+          this.reply!.body(take === buf.length ? buf : buf.subarray(0, take))
+          buf = buf.subarray(take)
+          if (this.left === 0) this.finish(this.keepAlive)
+          break
+        }
+        case Phase.UntilClose:
+          this.reply!.body(buf)
+          return
+        case Phase.ChunkSize: {
+          if (this.head) {
+            buf = Buffer.concat([this.head, buf])
+            this.head = null
+          }
+          const nl = buf.indexOf(CRLF)
+          if (nl === -1) {
+            if (buf.length > 1024) throw new UpstreamProtocolError('invalid chunked encoding')
+            this.head = Buffer.from(buf)
+            return
+          }
+          // The size in hex, maybe followed by ";extensions" (ignored).
+          const line = buf.toString('latin1', 0, nl)
+          if (!/^[0-9a-fA-F]{1,8}(?:[ \t;]|$)/.test(line)) throw new UpstreamProtocolError('invalid chunked encoding')
+          const size = parseInt(line, 16)
+          buf = buf.subarray(nl + 2)
+          if (size === 0) this.phase = Phase.Trailers
+          else {
+            this.left = size
+            this.phase = Phase.ChunkData
+          }
+          break
+        }
+        case Phase.ChunkData: {
+          const take = Math.min(this.left, buf.length)
+          this.left -= take
+          this.reply!.body(take === buf.length ? buf : buf.subarray(0, take))
+          buf = buf.subarray(take)
+          if (this.left === 0) {
+            this.phase = Phase.ChunkEnd
+            this.left = 2
+          }
+          break
+        }
+        case Phase.ChunkEnd: {
+          // The CRLF after a chunk's data, possibly split across reads.
+          const take = Math.min(this.left, buf.length)
+          this.left -= take
+          buf = buf.subarray(take)
+          if (this.left === 0) this.phase = Phase.ChunkSize
+          break
+        }
+        case Phase.Trailers: {
+          if (this.head) {
+            buf = Buffer.concat([this.head, buf])
+            this.head = null
+          }
+          // No trailers: a bare CRLF. Else trailer lines up to an empty one (ignored).
+          if (buf.length < 2) {
+            this.head = Buffer.from(buf)
+            return
+          }
+          if (buf[0] === 13 && buf[1] === 10) {
+            buf = buf.subarray(2)
+            this.finish(this.keepAlive && buf.length === 0)
+            return
+          }
+          const end = buf.indexOf(CRLFCRLF)
+          if (end === -1) {
+            if (buf.length > MAX_HEAD) throw new UpstreamProtocolError('invalid chunked encoding')
+            this.head = Buffer.from(buf)
+            return
+          }
+          this.finish(this.keepAlive && end + 4 === buf.length)
+          return
+        }
+        case Phase.Done:
+          throw new UpstreamProtocolError('the upstream sent more than its answer')
+      }
+    }
+  }
+
+  private onHead(text: string): void {
+    const m = /^HTTP\/1\.([01]) (\d{3})/.exec(text)
+    if (!m) throw new UpstreamProtocolError('the upstream did not answer HTTP/1.1')
+    const status = Number(m[2])
+    const headers = new ReplyHeaders(text)
+    // 1xx (100 Continue, 103 Early Hints): the real head follows.
+    if (status < 200) return
+    const te = headers.get('transfer-encoding')
+    const connection = headers.get('connection')?.toLowerCase() ?? ''
+    this.keepAlive = m[1] === '1' && !connection.includes('close')
+    const ex = this.exchange!
+    const reply = new Reply(status, headers, this, HIGH_WATER)
+    this.reply = reply
+    if (status === 204 || status === 304) this.phase = Phase.Done
+    else if (te !== null) {
+      if (!/(^|,)\s*chunked\s*$/i.test(te)) throw new UpstreamProtocolError(`unsupported transfer-encoding ${te}`)
+      this.phase = Phase.ChunkSize
+    } else {
+      const cl = headers.get('content-length')
+      if (cl !== null) {
+        if (!/^\d+$/.test(cl.trim())) throw new UpstreamProtocolError('invalid content-length')
+        this.left = Number(cl)
+        this.phase = this.left === 0 ? Phase.Done : Phase.Fixed
+      } else {
+        this.phase = Phase.UntilClose
+        this.keepAlive = false
+      }
+    }
+    ex.headed(reply)
+    if (this.phase === Phase.Done) this.finish(this.keepAlive)
+  }
+
+  /** The answer's body has all arrived: the reply ends and the connection goes back to the pool, or closes. */
+  private finish(reusable: boolean): void {
+    const ex = this.exchange
+    const reply = this.reply
+    this.exchange = null
+    this.reply = null
+    this.phase = Phase.Done
+    ex?.done()
+    reply?.end()
+    if (reusable && !this.closed) this.release()
+    else this.destroy()
+  }
+
+  private release(): void {
+    const s = this.socket!
+    if (this.paused) this.resume()
+    if (this.origin.idle.length >= MAX_IDLE) return this.destroy()
+    s.timeout(IDLE_MS / 1000)
+    this.origin.idle.push(this)
+  }
+
+  /** The consumer dropped the reply before its end: the rest of the body is not worth reading. */
+  abandon(reply: Reply): void {
+    if (this.reply !== reply) return
+    const ex = this.exchange
+    this.exchange = null
+    this.reply = null
+    ex?.done()
+    this.destroy()
+  }
+
+  private paused = false
+
+  pause(): void {
+    this.paused = true
+    this.socket?.pause()
+  }
+
+  resume(): void {
+    this.paused = false
+    this.socket?.resume()
+  }
+}
+
+/**
+ * Response headers, looked up in the head as received (the gateway reads four or five of them, so parsing every
+ * line into a map cost more than the lookups): names case-insensitive, repeats joined with ", ".
+ */
+class ReplyHeaders {
+  private readonly lower: string
+
+  constructor(private readonly head: string) {
+    this.lower = head.toLowerCase()
+  }
+
+  get(name: string): string | null {
+    const key = `\r\n${name.toLowerCase()}:`
+    let at = this.lower.indexOf(key)
+    let out: string | null = null
+    while (at !== -1) {
+      const start = at + key.length
+      const end = this.lower.indexOf('\r\n', start)
+      const value = this.head.slice(start, end === -1 ? undefined : end).trim()
+      out = out === null ? value : `${out}, ${value}`
+      at = end === -1 ? -1 : this.lower.indexOf(key, end)
+    }
+    return out
+  }
+
+  has(name: string): boolean {
+    return this.lower.includes(`\r\n${name.toLowerCase()}:`)
+  }
+}
+
+type Decoder = Gunzip
+
+/** A reply's body as its consumer reads it: queued chunks, decoded when the upstream compressed them. */
+class Reply implements UpstreamReply {
+  readonly ok: boolean
+  private queue: Buffer[] = []
+  private queued = 0
+  private ended = false
+  private error: unknown = null
+  private waiting: { resolve: (r: { done: false; value: Uint8Array } | { done: true; value?: undefined }) => void; reject: (e: unknown) => void } | null = null
+  private paused = false
+  private readonly decoder: Decoder | null
+
+  constructor(
+    readonly status: number,
+    readonly headers: ReplyHeaders,
+    private conn: Conn | null,
+    private readonly highWater: number,
+  ) {
+    this.ok = status >= 200 && status < 300
+    this.decoder = decoderFor(headers.get('content-encoding'))
+    if (this.decoder) {
+      this.decoder.on('data', (c: Buffer) => this.push(c))
+      this.decoder.on('end', () => this.close())
+      this.decoder.on('error', (e: Error) => this.fail(new UpstreamProtocolError(`the upstream body does not decode: ${e.message}`)))
+    }
+  }
+
+  /** Body bytes as they came off the wire. */
+  body(chunk: Buffer): void {
+    if (this.decoder) this.decoder.write(chunk)
+    else this.push(chunk)
+  }
+
+  /** The wire body is complete. */
+  end(): void {
+    this.conn = null
+    if (this.decoder) this.decoder.end()
+    else this.close()
+  }
+
+  private push(chunk: Buffer): void {
+    if (this.ended) return
+    const w = this.waiting
+    if (w) {
+      this.waiting = null
+      w.resolve({ done: false, value: chunk })
+      return
+    }
+    // The socket reuses nothing it handed us, but a view may outlive this tick: keep it as it is.
+    this.queue.push(chunk)
+    this.queued += chunk.length
+    if (this.queued > this.highWater && this.conn && !this.paused) {
+      this.paused = true
+      this.conn.pause()
+    }
+  }
+
+  private close(): void {
+    if (this.ended) return
+    this.ended = true
+    const w = this.waiting
+    this.waiting = null
+    if (w) w.resolve({ done: true })
+  }
+
+  fail(err: unknown): void {
+    if (this.ended) return
+    this.error = err
+    this.ended = true
+    this.conn = null
+    this.decoder?.destroy()
+    const w = this.waiting
+    this.waiting = null
+    if (w) w.reject(err)
+  }
+
+  private read(): Promise<{ done: false; value: Uint8Array } | { done: true; value?: undefined }> {
+    const value = this.queue.shift()
+    if (value) {
+      this.queued -= value.length
+      if (this.paused && this.queued <= this.highWater >> 1) {
+        this.paused = false
+        this.conn?.resume()
+      }
+      return Promise.resolve({ done: false, value })
+    }
+    if (this.error !== null) return Promise.reject(this.error)
+    if (this.ended) return Promise.resolve({ done: true })
+    return new Promise((resolve, reject) => (this.waiting = { resolve, reject }))
+  }
+
+  reader(): ByteReader {
+    return { read: () => this.read() }
+  }
+
+  text(limit: number, truncate = false): Promise<string> {
+    // Usually the whole answer came with its head, before anyone asked for it: no read loop then.
+    if (this.ended && this.error === null && this.queued <= limit) {
+      const chunks = this.queue
+      this.queue = []
+      this.queued = 0
+      return Promise.resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'))
+    }
+    return this.readText(limit, truncate)
+  }
+
+  private async readText(limit: number, truncate: boolean): Promise<string> {
+    const chunks: Buffer[] = []
+    let size = 0
+    for (;;) {
+      const r = await this.read()
+      if (r.done) break
+      const c = r.value as Buffer
+      if (size + c.length > limit) {
+        this.cancel()
+        if (!truncate) throw new UpstreamTooLarge(limit)
+        chunks.push(c.subarray(0, limit - size))
+        break
+      }
+      size += c.length
+      chunks.push(c)
+    }
+    return chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8')
+  }
+
+  cancel(): void {
+    if (this.conn) this.conn.abandon(this)
+    this.conn = null
+    this.queue = []
+    this.queued = 0
+    this.close()
+  }
+}
+
+function decoderFor(encoding: string | null): Decoder | null {
+  const e = encoding?.trim().toLowerCase()
+  if (!e || e === 'identity') return null
+  if (e === 'gzip' || e === 'x-gzip') return createGunzip()
+  if (e === 'deflate') return createInflate() as unknown as Decoder
+  if (e === 'br') return createBrotliDecompress() as unknown as Decoder
+  throw new UpstreamProtocolError(`unsupported content-encoding ${e}`)
+}
+
+/** Connections pooled now (idle), per origin: for tests and the readiness report. */
+export function idleConnections(): number {
+  let n = 0
+  for (const o of origins.values()) n += o.idle.length
+  return n
+}
+
+/** Closes every idle pooled connection (shutdown). */
+export function closeIdle(): void {
+  for (const o of origins.values()) for (const c of [...o.idle]) c.destroy()
+}
+
+const PROXY_VARS = ['HTTP_PROXY', 'HTTPS_PROXY', 'http_proxy', 'https_proxy'] as const
+
+/**
+ * Whether requests go through the pooled client: yes, unless VIAPI_UPSTREAM_CLIENT=fetch or an egress proxy is
+ * configured (fetch honours HTTP(S)_PROXY and NO_PROXY; this client does not speak to proxies).
+ */
+export function pooledClientEnabled(env: Record<string, string | undefined> = process.env): boolean {
+  if (env.VIAPI_UPSTREAM_CLIENT === 'fetch') return false
+  return !PROXY_VARS.some((k) => env[k])
+}
+
+const parsed = new Map<string, URL | null>()
+
+/** Sends one upstream request with the pooled client (http and https URLs), else with fetch. */
+export function upstreamRequest(url: string, req: Http1Request, pooled: boolean): Promise<UpstreamReply> {
+  let u = parsed.get(url)
+  if (u === undefined) {
+    // Base URLs come from configuration and catalog entries: few, so a small cache saves parsing each request.
+    if (parsed.size > 1000) parsed.clear()
+    const p = URL.canParse(url) ? new URL(url) : null
+    u = p && (p.protocol === 'http:' || p.protocol === 'https:') ? p : null
+    parsed.set(url, u)
+  }
+  if (pooled && u) return http1(u, req)
+  // Upstream URLs must not be bounced elsewhere (design: no redirects).
+  return fetch(url, { method: req.method, headers: req.headers, body: req.body, signal: req.signal, redirect: 'manual' }).then(replyOf)
+}
