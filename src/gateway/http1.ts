@@ -219,7 +219,8 @@ class Conn {
   private closed = false
   private unwritten: Buffer | null = null
   private phase = Phase.Head
-  private head: Buffer | null = null
+  /** An incomplete head, chunk-size or trailer line, until the rest arrives. */
+  private held: Buffer | null = null
   private left = 0
   private keepAlive = false
   private reply: Reply | null = null
@@ -237,7 +238,7 @@ class Conn {
     ex.attach(this)
     this.served++
     this.phase = Phase.Head
-    this.head = null
+    this.held = null
     this.write(ex.wire)
   }
 
@@ -296,48 +297,27 @@ class Conn {
       }
       switch (this.phase) {
         case Phase.Head: {
-          if (this.head) {
-            buf = Buffer.concat([this.head, buf])
-            this.head = null
-          }
-          const end = buf.indexOf(CRLFCRLF)
-          if (end === -1) {
-            if (buf.length > MAX_HEAD) throw new UpstreamProtocolError('the upstream answer head is too large')
-            this.head = Buffer.from(buf)
-            return
-          }
-          const rest = buf.subarray(end + 4)
-          this.onHead(buf.toString('latin1', 0, end))
-          buf = rest
+          const r = this.scan(buf, CRLFCRLF, MAX_HEAD, 'the upstream answer head is too large')
+          if (!r) return
+          buf = r.buf.subarray(r.at + 4)
+          this.onHead(r.buf.toString('latin1', 0, r.at))
           break
         }
-        case Phase.Fixed: {
-          const take = Math.min(this.left, buf.length)
-          this.left -= take
-          this.reply!.body(take === buf.length ? buf : buf.subarray(0, take))
-          buf = buf.subarray(take)
+        case Phase.Fixed:
+          buf = this.take(buf)
           if (this.left === 0) this.finish(this.keepAlive)
           break
-        }
         case Phase.UntilClose:
           this.reply!.body(buf)
           return
         case Phase.ChunkSize: {
-          if (this.head) {
-            buf = Buffer.concat([this.head, buf])
-            this.head = null
-          }
-          const nl = buf.indexOf(CRLF)
-          if (nl === -1) {
-            if (buf.length > 1024) throw new UpstreamProtocolError('invalid chunked encoding')
-            this.head = Buffer.from(buf)
-            return
-          }
+          const r = this.scan(buf, CRLF, 1024, 'invalid chunked encoding')
+          if (!r) return
           // The size in hex, maybe followed by ";extensions" (ignored).
-          const line = buf.toString('latin1', 0, nl)
+          const line = r.buf.toString('latin1', 0, r.at)
           if (!/^[0-9a-fA-F]{1,8}(?:[ \t;]|$)/.test(line)) throw new UpstreamProtocolError('invalid chunked encoding')
           const size = parseInt(line, 16)
-          buf = buf.subarray(nl + 2)
+          buf = r.buf.subarray(r.at + 2)
           if (size === 0) this.phase = Phase.Trailers
           else {
             this.left = size
@@ -345,17 +325,13 @@ class Conn {
           }
           break
         }
-        case Phase.ChunkData: {
-          const take = Math.min(this.left, buf.length)
-          this.left -= take
-          this.reply!.body(take === buf.length ? buf : buf.subarray(0, take))
-          buf = buf.subarray(take)
+        case Phase.ChunkData:
+          buf = this.take(buf)
           if (this.left === 0) {
             this.phase = Phase.ChunkEnd
             this.left = 2
           }
           break
-        }
         case Phase.ChunkEnd: {
           // The CRLF after a chunk's data, possibly split across reads.
           const take = Math.min(this.left, buf.length)
@@ -365,33 +341,39 @@ class Conn {
           break
         }
         case Phase.Trailers: {
-          if (this.head) {
-            buf = Buffer.concat([this.head, buf])
-            this.head = null
-          }
-          // No trailers: a bare CRLF. Else trailer lines up to an empty one (ignored).
-          if (buf.length < 2) {
-            this.head = Buffer.from(buf)
-            return
-          }
-          if (buf[0] === 13 && buf[1] === 10) {
-            buf = buf.subarray(2)
+          // Trailer lines (ignored) up to an empty one; without trailers, just the empty line.
+          const r = this.scan(buf, CRLF, MAX_HEAD, 'invalid chunked encoding')
+          if (!r) return
+          buf = r.buf.subarray(r.at + 2)
+          if (r.at === 0) {
             this.finish(this.keepAlive && buf.length === 0)
             return
           }
-          const end = buf.indexOf(CRLFCRLF)
-          if (end === -1) {
-            if (buf.length > MAX_HEAD) throw new UpstreamProtocolError('invalid chunked encoding')
-            this.head = Buffer.from(buf)
-            return
-          }
-          this.finish(this.keepAlive && end + 4 === buf.length)
-          return
+          break
         }
         case Phase.Done:
           throw new UpstreamProtocolError('the upstream sent more than its answer')
       }
     }
+  }
+
+  /** Passes up to `left` body bytes of `buf` to the reply; returns the rest. */
+  private take(buf: Buffer): Buffer {
+    const n = Math.min(this.left, buf.length)
+    this.left -= n
+    this.reply!.body(n === buf.length ? buf : buf.subarray(0, n))
+    return buf.subarray(n)
+  }
+
+  /** `d` after the bytes held back, and where `delim` is in it; null (all of it held back) until `delim` arrives. */
+  private scan(d: Buffer, delim: Buffer, max: number, tooLong: string): { buf: Buffer; at: number } | null {
+    const buf = this.held ? Buffer.concat([this.held, d]) : d
+    this.held = null
+    const at = buf.indexOf(delim)
+    if (at !== -1) return { buf, at }
+    if (buf.length > max) throw new UpstreamProtocolError(tooLong)
+    this.held = Buffer.from(buf)
+    return null
   }
 
   private onHead(text: string): void {
