@@ -134,7 +134,7 @@ describe('pooled HTTP/1.1 client', () => {
   test('an answer over the limit fails (or is cut with truncate), and its connection is not reused', async () => {
     const srv = rawServer(() => ({ pieces: ['HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n01234', '56789'] }))
     servers.push(srv)
-    expect(post(srv.url).then((r) => r.text(4))).rejects.toBeInstanceOf(UpstreamTooLarge)
+    await expect(post(srv.url).then((r) => r.text(4))).rejects.toBeInstanceOf(UpstreamTooLarge)
     await Bun.sleep(20)
     expect(await (await post(srv.url)).text(7, true)).toBe('0123456')
     await Bun.sleep(20)
@@ -174,7 +174,7 @@ describe('pooled HTTP/1.1 client', () => {
     const pending = http1(url, { method: 'POST', headers: {}, body: '"slow-head"', signal: a.signal })
     await Bun.sleep(20)
     a.abort(new Error('client gone'))
-    expect(pending).rejects.toThrow('client gone')
+    await expect(pending).rejects.toThrow('client gone')
 
     const b = new AbortController()
     const r = await http1(url, { method: 'POST', headers: {}, body: '"go"', signal: b.signal })
@@ -182,7 +182,7 @@ describe('pooled HTTP/1.1 client', () => {
     expect(Buffer.from((await reader.read()).value!).toString()).toBe('abcd')
     const next = reader.read()
     b.abort(new Error('timed out'))
-    expect(next).rejects.toThrow('timed out')
+    await expect(next).rejects.toThrow('timed out')
     await Bun.sleep(20)
     expect(closed).toBe(2)
   })
@@ -190,15 +190,15 @@ describe('pooled HTTP/1.1 client', () => {
   test('refuses header values that would split the request; garbage answers fail as protocol errors', async () => {
     const srv = rawServer(() => ({ pieces: ['SSH-2.0-OpenSSH\r\n\r\n'] }))
     servers.push(srv)
-    expect(post(srv.url, undefined, { 'x-a': 'b\r\nx-evil: 1' })).rejects.toBeInstanceOf(TypeError)
-    expect(post(srv.url)).rejects.toBeInstanceOf(UpstreamProtocolError)
+    await expect(post(srv.url, undefined, { 'x-a': 'b\r\nx-evil: 1' })).rejects.toBeInstanceOf(TypeError)
+    await expect(post(srv.url)).rejects.toBeInstanceOf(UpstreamProtocolError)
   })
 
   test('a connection refused rejects', async () => {
     const probe = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } })
     const port = probe.port
     probe.stop(true)
-    expect(post(new URL(`http://127.0.0.1:${port}/`))).rejects.toThrow()
+    await expect(post(new URL(`http://127.0.0.1:${port}/`))).rejects.toThrow()
   })
 
   test('a body past the read-ahead bound (the socket pauses) arrives whole when read late', async () => {
@@ -228,5 +228,28 @@ describe('pooled HTTP/1.1 client', () => {
       const r = await upstreamRequest(`http://127.0.0.1:${server.port}/x`, { method: 'POST', headers: {}, body: 'hi', signal: new AbortController().signal }, pooled)
       expect(await r.text(100)).toBe('POST hi')
     }
+  })
+})
+
+describe('pooled HTTP/1.1 client over TLS', () => {
+  // A self-signed certificate made for this test only (test/fixtures): no system trusts it.
+  const fixtures = new URL('../../test/fixtures/', import.meta.url)
+
+  test('refuses a server whose certificate does not verify, and sends it nothing', async () => {
+    let received = ''
+    const server = Bun.serve({
+      hostname: '127.0.0.1',
+      port: 0,
+      tls: { cert: Bun.file(new URL('tls-test-cert.pem', fixtures)), key: Bun.file(new URL('tls-test-key.pem', fixtures)) },
+      fetch: async (req) => {
+        received = await req.text()
+        return new Response('should not be reached')
+      },
+    })
+    servers.push(server)
+    const url = new URL(`https://127.0.0.1:${server.port}/v1/chat/completions`)
+    await expect(http1(url, { method: 'POST', headers: { authorization: 'Bearer sk-secret' }, body: '{}', signal: new AbortController().signal })).rejects.toThrow(/certificate/i)
+    await Bun.sleep(50)
+    expect(received).toBe('')
   })
 })
