@@ -27,6 +27,7 @@ const MAX_HEAD = 64 * 1024
 const HIGH_WATER = 1 << 20
 
 const CRLFCRLF = Buffer.from('\r\n\r\n')
+const EMPTY = Buffer.alloc(0)
 const CRLF = Buffer.from('\r\n')
 const BAD_HEADER = /[\r\n\0]/
 
@@ -110,7 +111,8 @@ class Exchange {
 
   constructor(
     readonly origin: Origin,
-    readonly wire: Buffer,
+    /** The request as sent; kept for a resend until the answer's head arrives, then let go (a stream may outlive it by minutes). */
+    public wire: Buffer,
     readonly signal: AbortSignal,
     private readonly resolve: (r: UpstreamReply) => void,
     private readonly reject: (e: unknown) => void,
@@ -151,6 +153,7 @@ class Exchange {
 
   headed(reply: Reply): void {
     this.reply = reply
+    this.wire = EMPTY
     this.resolve(reply)
   }
 
@@ -417,7 +420,8 @@ class Conn {
     this.phase = Phase.Done
     ex?.done()
     reply?.end()
-    if (reusable && !this.closed) this.release()
+    // An answer that came before the whole request was written (an early 413, say) leaves the connection mid-request.
+    if (reusable && !this.closed && !this.unwritten) this.release()
     else this.destroy()
   }
 
