@@ -38,10 +38,10 @@ async function readCapped(body: ReadableStream<Uint8Array>, limit: number): Prom
  * A byte stream as text, counted as it arrives: null once it passes `limit` (the rest is cancelled), or, with
  * `truncate`, its first `limit` bytes.
  */
-export async function readBounded(stream: ReadableStream<Uint8Array>, limit: number, truncate = false): Promise<string | null> {
+export async function readBounded(stream: AsyncIterable<Uint8Array>, limit: number, truncate = false): Promise<string | null> {
   const chunks: Uint8Array[] = []
   let size = 0
-  // Leaving the loop early cancels the rest of the stream.
+  // Leaving the loop early cancels the rest of the stream (a ReadableStream's iterator, or a generator's finally).
   for await (const chunk of stream) {
     if (size + chunk.byteLength > limit) {
       if (!truncate) return null

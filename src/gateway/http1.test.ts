@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import { gzipSync } from 'node:zlib'
-import { closeIdle, http1, idleConnections, pooledClientEnabled, UpstreamProtocolError, upstreamRequest } from './http1.ts'
+import { UpstreamProtocolError } from './http1-reply.ts'
+import { closeIdle, http1, idleConnections, pooledClientEnabled, upstreamRequest } from './http1.ts'
 import { UpstreamTooLarge } from './upstream-body.ts'
 
 /**

@@ -1,14 +1,13 @@
 /**
- * @module The pooled HTTP/1.1 client the proxy sends its upstream requests with. Measured against Bun's fetch on
- * the same mock: ~25 % less CPU per JSON request and ~35 % per stream, because the body arrives as socket data
+ * @module The pooled HTTP/1.1 client the proxy sends its upstream requests with. Measured in the gateway against
+ * Bun's fetch: ~5 µs less CPU a request and half the memory a held stream, because the body arrives as socket data
  * callbacks (no Response, Headers or ReadableStream per request, no 64 KB read buffer per pending stream read).
- * Keep-alive connections are pooled per origin; TLS is verified as fetch verifies it. It sends and reads only
+ * Keep-alive connections are pooled per origin; TLS certificates are verified. It sends and reads only
  * what the gateway needs: one request with a known body, no redirects followed, responses framed by
  * content-length, chunked encoding or close, and gzip/deflate/br decoded should an upstream send them anyway.
  */
-import { createBrotliDecompress, createGunzip, createInflate, type Gunzip } from 'node:zlib'
-import type { ByteReader } from './stream.ts'
-import { replyOf, UpstreamTooLarge, type UpstreamReply } from './upstream-body.ts'
+import { Reply, ReplyHeaders, UpstreamProtocolError, type BodySource } from './http1-reply.ts'
+import { replyOf, type UpstreamReply } from './upstream-body.ts'
 
 export interface Http1Request {
   method: 'POST' | 'GET'
@@ -31,12 +30,9 @@ const EMPTY = Buffer.alloc(0)
 const CRLF = Buffer.from('\r\n')
 const BAD_HEADER = /[\r\n\0]/
 
-export class UpstreamProtocolError extends Error {}
-
 type Sock = Bun.Socket<Conn>
 
 interface Origin {
-  key: string
   hostname: string
   port: number
   tls: boolean
@@ -59,7 +55,7 @@ function originOf(url: URL): Origin {
   const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname
   const key = `${tls ? 's' : ''}${hostname}:${port}`
   let o = origins.get(key)
-  if (!o) origins.set(key, (o = { key, hostname, port, tls, host: url.host, idle: [] }))
+  if (!o) origins.set(key, (o = { hostname, port, tls, host: url.host, idle: [] }))
   originByUrl.set(url, o)
   return o
 }
@@ -212,7 +208,7 @@ const enum Phase {
   Done,
 }
 
-class Conn {
+class Conn implements BodySource {
   socket: Sock | null = null
   /** A TLS exchange waiting for the handshake. */
   awaiting: Exchange | null = null
@@ -433,7 +429,6 @@ class Conn {
     this.origin.idle.push(this)
   }
 
-  /** The consumer dropped the reply before its end: the rest of the body is not worth reading. */
   abandon(reply: Reply): void {
     if (this.reply !== reply) return
     const ex = this.exchange
@@ -456,181 +451,7 @@ class Conn {
   }
 }
 
-/**
- * Response headers, looked up in the head as received (the gateway reads four or five of them, so parsing every
- * line into a map cost more than the lookups): names case-insensitive, repeats joined with ", ".
- */
-class ReplyHeaders {
-  private readonly lower: string
-
-  constructor(private readonly head: string) {
-    this.lower = head.toLowerCase()
-  }
-
-  get(name: string): string | null {
-    const key = `\r\n${name.toLowerCase()}:`
-    let at = this.lower.indexOf(key)
-    let out: string | null = null
-    while (at !== -1) {
-      const start = at + key.length
-      const end = this.lower.indexOf('\r\n', start)
-      const value = this.head.slice(start, end === -1 ? undefined : end).trim()
-      out = out === null ? value : `${out}, ${value}`
-      at = end === -1 ? -1 : this.lower.indexOf(key, end)
-    }
-    return out
-  }
-
-  has(name: string): boolean {
-    return this.lower.includes(`\r\n${name.toLowerCase()}:`)
-  }
-}
-
-type Decoder = Gunzip
-
-/** A reply's body as its consumer reads it: queued chunks, decoded when the upstream compressed them. */
-class Reply implements UpstreamReply {
-  readonly ok: boolean
-  private queue: Buffer[] = []
-  private queued = 0
-  private ended = false
-  private error: unknown = null
-  private waiting: { resolve: (r: { done: false; value: Uint8Array } | { done: true; value?: undefined }) => void; reject: (e: unknown) => void } | null = null
-  private paused = false
-  private readonly decoder: Decoder | null
-
-  constructor(
-    readonly status: number,
-    readonly headers: ReplyHeaders,
-    private conn: Conn | null,
-    private readonly highWater: number,
-  ) {
-    this.ok = status >= 200 && status < 300
-    this.decoder = decoderFor(headers.get('content-encoding'))
-    if (this.decoder) {
-      this.decoder.on('data', (c: Buffer) => this.push(c))
-      this.decoder.on('end', () => this.close())
-      this.decoder.on('error', (e: Error) => this.fail(new UpstreamProtocolError(`the upstream body does not decode: ${e.message}`)))
-    }
-  }
-
-  /** Body bytes as they came off the wire. */
-  body(chunk: Buffer): void {
-    if (this.decoder) this.decoder.write(chunk)
-    else this.push(chunk)
-  }
-
-  /** The wire body is complete. */
-  end(): void {
-    this.conn = null
-    if (this.decoder) this.decoder.end()
-    else this.close()
-  }
-
-  private push(chunk: Buffer): void {
-    if (this.ended) return
-    const w = this.waiting
-    if (w) {
-      this.waiting = null
-      w.resolve({ done: false, value: chunk })
-      return
-    }
-    // The socket reuses nothing it handed us, but a view may outlive this tick: keep it as it is.
-    this.queue.push(chunk)
-    this.queued += chunk.length
-    if (this.queued > this.highWater && this.conn && !this.paused) {
-      this.paused = true
-      this.conn.pause()
-    }
-  }
-
-  private close(): void {
-    if (this.ended) return
-    this.ended = true
-    const w = this.waiting
-    this.waiting = null
-    if (w) w.resolve({ done: true })
-  }
-
-  fail(err: unknown): void {
-    if (this.ended) return
-    this.error = err
-    this.ended = true
-    this.conn = null
-    this.decoder?.destroy()
-    const w = this.waiting
-    this.waiting = null
-    if (w) w.reject(err)
-  }
-
-  private read(): Promise<{ done: false; value: Uint8Array } | { done: true; value?: undefined }> {
-    const value = this.queue.shift()
-    if (value) {
-      this.queued -= value.length
-      if (this.paused && this.queued <= this.highWater >> 1) {
-        this.paused = false
-        this.conn?.resume()
-      }
-      return Promise.resolve({ done: false, value })
-    }
-    if (this.error !== null) return Promise.reject(this.error)
-    if (this.ended) return Promise.resolve({ done: true })
-    return new Promise((resolve, reject) => (this.waiting = { resolve, reject }))
-  }
-
-  reader(): ByteReader {
-    return { read: () => this.read() }
-  }
-
-  text(limit: number, truncate = false): Promise<string> {
-    // Usually the whole answer came with its head, before anyone asked for it: no read loop then.
-    if (this.ended && this.error === null && this.queued <= limit) {
-      const chunks = this.queue
-      this.queue = []
-      this.queued = 0
-      return Promise.resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'))
-    }
-    return this.readText(limit, truncate)
-  }
-
-  private async readText(limit: number, truncate: boolean): Promise<string> {
-    const chunks: Buffer[] = []
-    let size = 0
-    for (;;) {
-      const r = await this.read()
-      if (r.done) break
-      const c = r.value as Buffer
-      if (size + c.length > limit) {
-        this.cancel()
-        if (!truncate) throw new UpstreamTooLarge(limit)
-        chunks.push(c.subarray(0, limit - size))
-        break
-      }
-      size += c.length
-      chunks.push(c)
-    }
-    return chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8')
-  }
-
-  cancel(): void {
-    if (this.conn) this.conn.abandon(this)
-    this.conn = null
-    this.queue = []
-    this.queued = 0
-    this.close()
-  }
-}
-
-function decoderFor(encoding: string | null): Decoder | null {
-  const e = encoding?.trim().toLowerCase()
-  if (!e || e === 'identity') return null
-  if (e === 'gzip' || e === 'x-gzip') return createGunzip()
-  if (e === 'deflate') return createInflate() as unknown as Decoder
-  if (e === 'br') return createBrotliDecompress() as unknown as Decoder
-  throw new UpstreamProtocolError(`unsupported content-encoding ${e}`)
-}
-
-/** Connections pooled now (idle), per origin: for tests and the readiness report. */
+/** Idle pooled connections over all origins. */
 export function idleConnections(): number {
   let n = 0
   for (const o of origins.values()) n += o.idle.length
