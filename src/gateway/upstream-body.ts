@@ -27,13 +27,15 @@ export interface UpstreamReply {
 
 /** fetch's Response as an UpstreamReply. */
 export function replyOf(res: Response): UpstreamReply {
+  // A body being read is locked to its reader: cancelling goes through the reader then.
+  let reader: ReadableStreamDefaultReader<Uint8Array> | null = null
   return {
     status: res.status,
     ok: res.ok,
     headers: res.headers,
     text: (limit, truncate) => upstreamText(res, limit, truncate),
-    reader: () => res.body!.getReader(),
-    cancel: () => void res.body?.cancel().catch(() => {}),
+    reader: () => (reader ??= res.body!.getReader()),
+    cancel: () => void (reader ? reader.cancel() : res.body?.cancel())?.catch(() => {}),
   }
 }
 
@@ -52,11 +54,6 @@ export async function upstreamText(res: Response, limit: number, truncate = fals
   const text = await readBounded(res.body, limit, truncate)
   if (text === null) throw new UpstreamTooLarge(limit)
   return text
-}
-
-/** The body parsed as JSON, read with the same bound. */
-export async function upstreamJson(res: Response, limit: number): Promise<unknown> {
-  return JSON.parse(await upstreamText(res, limit)) as unknown
 }
 
 /** An upstream error body as JSON, from its first 64 KB (all an error message needs); null when it is not JSON. */

@@ -5,12 +5,16 @@
 import { AnthropicStreamTranslator, fromAnthropicError, fromAnthropicResponse, toAnthropicRequest, TranslationError } from './anthropic-translate.ts'
 import { retryAfterHeader, translatedStream } from './sse-parse.ts'
 import type { ChatDispatch, Credentials, ProviderAdapter } from './types.ts'
-import { errorJson, upstreamJson } from '../upstream-body.ts'
+import { upstreamRequest } from '../http1.ts'
+import { errorJson } from '../upstream-body.ts'
 
 const VERSION = '2023-06-01'
 
-export function anthropicAdapter(creds: Credentials): ProviderAdapter {
+/** `pooled`: send with the pooled HTTP/1.1 client (see http1.ts), else fetch. */
+export function anthropicAdapter(creds: Credentials, pooled: boolean): ProviderAdapter {
   const url = `${creds.baseUrl}/v1/messages`
+  const headers = { 'content-type': 'application/json', 'x-api-key': creds.apiKey ?? '', 'anthropic-version': VERSION }
+  const streamHeaders = { ...headers, accept: 'text/event-stream' }
   return {
     id: 'anthropic',
     configured: Boolean(creds.apiKey),
@@ -23,22 +27,16 @@ export function anthropicAdapter(creds: Credentials): ProviderAdapter {
         if (err instanceof TranslationError) return Response.json({ error: { message: err.message, type: 'invalid_request_error', code: null, param: 'messages' } }, { status: 400 })
         throw err
       }
-      const res = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-api-key': creds.apiKey ?? '', 'anthropic-version': VERSION, ...(call.stream ? { accept: 'text/event-stream' } : {}) },
-        body: JSON.stringify(body),
-        signal: call.signal,
-        redirect: 'manual',
-      })
+      const res = await upstreamRequest(url, { method: 'POST', headers: call.stream ? streamHeaders : headers, body: JSON.stringify(body), signal: call.signal }, pooled)
       const created = Math.floor(Date.now() / 1000)
       if (!res.ok) {
         const err = await errorJson(res)
         return Response.json(fromAnthropicError(res.status, err), { status: res.status, headers: retryAfterHeader(res) })
       }
-      if (!call.stream) return Response.json(fromAnthropicResponse((await upstreamJson(res, call.responseLimit)) as Record<string, unknown>, created))
+      if (!call.stream) return Response.json(fromAnthropicResponse(JSON.parse(await res.text(call.responseLimit)) as Record<string, unknown>, created))
       const t = new AnthropicStreamTranslator(created)
       // Ended without message_stop: close without [DONE], so the gateway reports the break.
-      return translatedStream(res.body!, {
+      return translatedStream(res, {
         event: (type, data) => t.event(type, data),
         get ended() {
           return t.ended

@@ -5,10 +5,12 @@
 import { retryAfterHeader, translatedStream } from './sse-parse.ts'
 import { fromGeminiError, fromGeminiResponse, GeminiStreamTranslator, GeminiTranslationError, toGeminiRequest } from './gemini-translate.ts'
 import type { ChatDispatch, Credentials, EmbedDispatch, ProviderAdapter } from './types.ts'
-import { errorJson, upstreamJson } from '../upstream-body.ts'
+import { upstreamRequest } from '../http1.ts'
+import { errorJson } from '../upstream-body.ts'
 
-
-export function geminiAdapter(creds: Credentials): ProviderAdapter {
+/** `pooled`: send with the pooled HTTP/1.1 client (see http1.ts), else fetch. */
+export function geminiAdapter(creds: Credentials, pooled: boolean): ProviderAdapter {
+  const headers = { 'content-type': 'application/json', 'x-goog-api-key': creds.apiKey ?? '' }
   return {
     id: 'gemini',
     configured: Boolean(creds.apiKey),
@@ -23,34 +25,26 @@ export function geminiAdapter(creds: Credentials): ProviderAdapter {
         throw err
       }
       const url = `${creds.baseUrl}/v1beta/models/${encodeURIComponent(model)}:${call.stream ? 'streamGenerateContent?alt=sse' : 'generateContent'}`
-      const res = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-goog-api-key': creds.apiKey ?? '' },
-        body: JSON.stringify(body),
-        signal: call.signal,
-        redirect: 'manual',
-      })
+      const res = await upstreamRequest(url, { method: 'POST', headers, body: JSON.stringify(body), signal: call.signal }, pooled)
       const created = Math.floor(Date.now() / 1000)
       if (!res.ok) {
         return Response.json(fromGeminiError(res.status, await errorJson(res)), { status: res.status, headers: retryAfterHeader(res) })
       }
-      if (!call.stream) return Response.json(fromGeminiResponse((await upstreamJson(res, call.responseLimit)) as Record<string, unknown>, model, created))
+      if (!call.stream) return Response.json(fromGeminiResponse(JSON.parse(await res.text(call.responseLimit)) as Record<string, unknown>, model, created))
       const t = new GeminiStreamTranslator(model, created)
-      return translatedStream(res.body!, { event: (_name, data) => t.chunkOf(data), atEnd: (pending) => (pending > 0 ? new Error('the upstream stream ended mid-event') : t.end()) })
+      return translatedStream(res, { event: (_name, data) => t.chunkOf(data), atEnd: (pending) => (pending > 0 ? new Error('the upstream stream ended mid-event') : t.end()) })
     },
     async embeddings(call: EmbedDispatch): Promise<Response> {
       const model = String(call.body.model)
       const inputs = Array.isArray(call.body.input) ? call.body.input.map(String) : [String(call.body.input ?? '')]
       const dims = typeof call.body.dimensions === 'number' ? { outputDimensionality: call.body.dimensions } : {}
-      const res = await fetch(`${creds.baseUrl}/v1beta/models/${encodeURIComponent(model)}:batchEmbedContents`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-goog-api-key': creds.apiKey ?? '' },
-        body: JSON.stringify({ requests: inputs.map((text) => ({ model: `models/${model}`, content: { parts: [{ text }] }, ...dims })) }),
-        signal: call.signal,
-        redirect: 'manual',
-      })
+      const res = await upstreamRequest(
+        `${creds.baseUrl}/v1beta/models/${encodeURIComponent(model)}:batchEmbedContents`,
+        { method: 'POST', headers, body: JSON.stringify({ requests: inputs.map((text) => ({ model: `models/${model}`, content: { parts: [{ text }] }, ...dims })) }), signal: call.signal },
+        pooled,
+      )
       if (!res.ok) return Response.json(fromGeminiError(res.status, await errorJson(res)), { status: res.status })
-      const out = (await upstreamJson(res, call.responseLimit)) as { embeddings?: { values?: number[] }[] }
+      const out = JSON.parse(await res.text(call.responseLimit)) as { embeddings?: { values?: number[] }[] }
       // The API reports no token count: estimate one token per four characters, as its own docs suggest.
       const tokens = inputs.reduce((n, t) => n + Math.ceil(t.length / 4), 0)
       return Response.json({

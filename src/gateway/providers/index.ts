@@ -23,8 +23,8 @@ export const DEFAULT_BASE_URLS = {
 
 const BUILD = {
   openai: (c, env) => openAiCompatible('openai', c, pooledClientEnabled(env)),
-  anthropic: (c) => anthropicAdapter(c),
-  gemini: (c) => geminiAdapter(c),
+  anthropic: (c, env) => anthropicAdapter(c, pooledClientEnabled(env)),
+  gemini: (c, env) => geminiAdapter(c, pooledClientEnabled(env)),
   'azure-openai': (c, env) => azureAdapter(c, env.AZURE_OPENAI_API_VERSION || AZURE_API_VERSION, pooledClientEnabled(env)),
   groq: (c, env) => openAiCompatible('groq', c, pooledClientEnabled(env)),
   mistral: (c, env) => openAiCompatible('mistral', c, pooledClientEnabled(env)),

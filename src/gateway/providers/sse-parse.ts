@@ -1,4 +1,5 @@
 /** @module Upstream SSE streams the adapters translate (Anthropic, Gemini): a small parser and the chunk stream built on it. */
+import type { UpstreamReply } from '../upstream-body.ts'
 
 /** Splits an SSE byte stream into (event, data) pairs; keeps what is incomplete for the next push. */
 export class SseParser {
@@ -46,8 +47,8 @@ const frame = (o: unknown) => enc.encode(`data: ${JSON.stringify(o)}\n\n`)
 const DONE = enc.encode('data: [DONE]\n\n')
 
 /** An upstream SSE body as an OpenAI chunk stream, translated event by event as it arrives. */
-export function translatedStream(body: ReadableStream<Uint8Array>, t: ChunkTranslator): Response {
-  const reader = body.getReader()
+export function translatedStream(reply: UpstreamReply, t: ChunkTranslator): Response {
+  const reader = reply.reader()
   const parser = new SseParser()
   const decoder = new TextDecoder()
   const stream = new ReadableStream<Uint8Array>({
@@ -70,7 +71,7 @@ export function translatedStream(body: ReadableStream<Uint8Array>, t: ChunkTrans
             data = JSON.parse(ev.data) as Record<string, unknown>
           } catch {
             controller.error(new Error('the upstream sent an event that is not JSON'))
-            await reader.cancel().catch(() => {})
+            reply.cancel()
             return
           }
           for (const p of t.event(ev.event !== 'message' ? ev.event : String(data.type ?? ''), data)) {
@@ -80,22 +81,22 @@ export function translatedStream(body: ReadableStream<Uint8Array>, t: ChunkTrans
           if (t.ended) {
             controller.enqueue(DONE)
             controller.close()
-            await reader.cancel().catch(() => {})
+            reply.cancel()
             return
           }
         }
         if (sent) return
       }
     },
-    cancel(reason) {
-      return reader.cancel(reason)
+    cancel() {
+      reply.cancel()
     },
   })
   return new Response(stream, { headers: { 'content-type': 'text/event-stream' } })
 }
 
 /** The upstream's Retry-After, passed on with its error. */
-export function retryAfterHeader(res: Response): Record<string, string> {
+export function retryAfterHeader(res: Pick<UpstreamReply, 'headers'>): Record<string, string> {
   const v = res.headers.get('retry-after')
   return v ? { 'retry-after': v } : {}
 }
