@@ -193,6 +193,9 @@ describe('pooled HTTP/1.1 client', () => {
     servers.push(srv)
     await expect(post(srv.url, undefined, { 'x-a': 'b\r\nx-evil: 1' })).rejects.toBeInstanceOf(TypeError)
     await expect(post(srv.url)).rejects.toBeInstanceOf(UpstreamProtocolError)
+    const gzipped = rawServer(() => ({ pieces: ['HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n'] }))
+    servers.push(gzipped)
+    await expect(post(gzipped.url)).rejects.toBeInstanceOf(UpstreamProtocolError)
   })
 
   test('a connection refused rejects', async () => {

@@ -390,7 +390,8 @@ class Conn implements BodySource {
     this.reply = reply
     if (status === 204 || status === 304) this.phase = Phase.Done
     else if (te !== null) {
-      if (!/(^|,)\s*chunked\s*$/i.test(te)) throw new UpstreamProtocolError(`unsupported transfer-encoding ${te}`)
+      // A transfer coding before chunked (gzip, chunked) would need decoding of its own: no upstream sends one.
+      if (te.trim().toLowerCase() !== 'chunked') throw new UpstreamProtocolError(`unsupported transfer-encoding ${te}`)
       this.phase = Phase.ChunkSize
     } else {
       const cl = headers.get('content-length')
