@@ -6,7 +6,7 @@
 import type { Transform } from 'node:stream'
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib'
 import { readBounded } from './body.ts'
-import type { ByteReader } from './stream.ts'
+import type { ByteReader, ReadResult } from './stream.ts'
 import { UpstreamTooLarge, type UpstreamReply } from './upstream-body.ts'
 
 export class UpstreamProtocolError extends Error {}
@@ -56,7 +56,7 @@ export class Reply implements UpstreamReply {
   private queued = 0
   private ended = false
   private error: unknown = null
-  private waiting: { resolve: (r: { done: false; value: Uint8Array } | { done: true; value?: undefined }) => void; reject: (e: unknown) => void } | null = null
+  private waiting: { resolve: (r: ReadResult) => void; reject: (e: unknown) => void } | null = null
   private paused = false
   private readonly decoder: Transform | null
 
@@ -124,7 +124,8 @@ export class Reply implements UpstreamReply {
     if (w) w.reject(err)
   }
 
-  private read(): Promise<{ done: false; value: Uint8Array } | { done: true; value?: undefined }> {
+  /** What can be read without waiting: a chunk, the end (an error throws), or null when nothing has arrived yet. */
+  private tryRead(): ReadResult | null {
     const value = this.queue.shift()
     if (value) {
       this.queued -= value.length
@@ -132,15 +133,24 @@ export class Reply implements UpstreamReply {
         this.paused = false
         this.conn?.resume()
       }
-      return Promise.resolve({ done: false, value })
+      return { done: false, value }
     }
-    if (this.error !== null) return Promise.reject(this.error)
-    if (this.ended) return Promise.resolve({ done: true })
+    if (this.error !== null) throw this.error
+    return this.ended ? { done: true } : null
+  }
+
+  private read(): Promise<ReadResult> {
+    try {
+      const now = this.tryRead()
+      if (now) return Promise.resolve(now)
+    } catch (err) {
+      return Promise.reject(err)
+    }
     return new Promise((resolve, reject) => (this.waiting = { resolve, reject }))
   }
 
   reader(): ByteReader {
-    return { read: () => this.read() }
+    return { read: () => this.read(), tryRead: () => this.tryRead() }
   }
 
   text(limit: number, truncate = false): Promise<string> {

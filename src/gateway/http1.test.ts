@@ -104,6 +104,17 @@ describe('pooled HTTP/1.1 client', () => {
     expect(got.length).toBeGreaterThan(1)
   })
 
+  test('tryRead hands over what has arrived without waiting: null before, the chunk, then the end', async () => {
+    const srv = rawServer(() => ({ pieces: ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n', '2\r\nab\r\n0\r\n\r\n'] }))
+    servers.push(srv)
+    const reader = (await post(srv.url)).reader()
+    expect(reader.tryRead!()).toBeNull()
+    await Bun.sleep(20)
+    const first = reader.tryRead!()
+    expect(first?.done === false && Buffer.from(first.value).toString()).toBe('ab')
+    expect(reader.tryRead!()).toEqual({ done: true })
+  })
+
   test('skips 1xx heads, and reads an answer framed by the connection closing (not reused)', async () => {
     const srv = rawServer(() => ({ pieces: ['HTTP/1.1 100 Continue\r\n\r\n', 'HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain\r\n\r\nno', ' upstream'], close: true }))
     servers.push(srv)

@@ -9,9 +9,13 @@ import { ShuttingDown, UpstreamIdle } from './inflight.ts'
 import type { RequestMeter } from './settle.ts'
 import { EndedEarly, frame, type SseTap } from './sse-tap.ts'
 
+export type ReadResult = { done: true; value?: undefined } | { done: false; value: Uint8Array }
+
 /** The part of a stream reader the gateway uses. */
 export interface ByteReader {
-  read(): Promise<{ done: true; value?: undefined } | { done: false; value: Uint8Array }>
+  read(): Promise<ReadResult>
+  /** What is already there, without waiting (null: nothing yet); the pooled client's replies have it. */
+  tryRead?(): ReadResult | null
 }
 
 export interface StreamParts {
@@ -68,7 +72,9 @@ export function streamToClient(p: StreamParts): Response {
         const sent = send(p.first)
         if (sent) await sent
         for (;;) {
-          const { done, value } = await reader.read()
+          // Without waiting when the bytes (or the end) are already there: a stream whose last event and end came
+          // together then closes in the same tick as that write, and Bun sends both at once.
+          const { done, value } = reader.tryRead?.() ?? (await reader.read())
           if (finished) return
           watch.lastActivity = performance.now()
           if (done) {
