@@ -134,6 +134,15 @@ describe('pooled HTTP/1.1 client', () => {
     expect(srv.stats.connections).toBe(2)
   })
 
+  test("keeps to the server's Keep-Alive timeout: one second or less is not pooled at all", async () => {
+    for (const [timeout, connections] of [[1, 2], [5, 1]] as const) {
+      const srv = rawServer(() => ({ pieces: [`HTTP/1.1 200 OK\r\nKeep-Alive: timeout=${timeout}, max=100\r\nContent-Length: 2\r\n\r\nok`] }))
+      servers.push(srv)
+      for (let i = 0; i < 2; i++) expect(await (await post(srv.url)).text(100)).toBe('ok')
+      expect(srv.stats.connections).toBe(connections)
+    }
+  })
+
   test('decodes a gzip body the upstream sent despite accept-encoding: identity', async () => {
     const body = gzipSync(Buffer.from('{"hello":"world"}'))
     const srv = rawServer(() => ({ pieces: [`HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: ${body.length}\r\n\r\n`, body] }))

@@ -16,8 +16,12 @@ export interface Http1Request {
   signal: AbortSignal
 }
 
-/** How long an idle pooled connection stays open (undici's default): shorter than most servers' keep-alive. */
-const IDLE_MS = 4_000
+/**
+ * How long an idle pooled connection stays open, s, unless the server's `Keep-Alive: timeout=N` says less (then
+ * N - 1). A server that closes one sooner is noticed by its FIN, and a request that meets a connection closing
+ * under it is sent once more on a new one, so a reused TLS connection can be kept for bursts seconds apart.
+ */
+const IDLE_S = 30
 /** Idle connections kept per origin; more are closed once their request ends. */
 const MAX_IDLE = 256
 /** A response head larger than this is not an HTTP answer we will read. */
@@ -222,6 +226,8 @@ class Conn implements BodySource {
   private held: Buffer | null = null
   private left = 0
   private keepAlive = false
+  /** Seconds this connection may wait idle in the pool. */
+  private idleS = IDLE_S
   private reply: Reply | null = null
 
   constructor(readonly origin: Origin) {}
@@ -385,6 +391,9 @@ class Conn implements BodySource {
     const te = headers.get('transfer-encoding')
     const connection = headers.get('connection')?.toLowerCase() ?? ''
     this.keepAlive = m[1] === '1' && !connection.includes('close')
+    const hint = /timeout=(\d+)/i.exec(headers.get('keep-alive') ?? '')
+    if (hint) this.idleS = Math.min(IDLE_S, Number(hint[1]) - 1)
+    if (this.idleS < 1) this.keepAlive = false
     const ex = this.exchange!
     const reply = new Reply(status, headers, this, HIGH_WATER)
     this.reply = reply
@@ -426,7 +435,7 @@ class Conn implements BodySource {
     const s = this.socket!
     if (this.paused) this.resume()
     if (this.origin.idle.length >= MAX_IDLE) return this.destroy()
-    s.timeout(IDLE_MS / 1000)
+    s.timeout(this.idleS)
     this.origin.idle.push(this)
   }
 
