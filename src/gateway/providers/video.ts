@@ -4,6 +4,7 @@
  * the chat providers; a deterministic mock for the demo.
  */
 import { credentialsFor, type Credentials } from './types.ts'
+import { upstreamText } from '../upstream-body.ts'
 
 export interface VideoSubmit {
   model: string
@@ -49,9 +50,12 @@ const DEFAULT_BASE_URLS = {
 
 export const RUNWAY_VERSION = '2024-11-06'
 
+/** A job's submit or status answer is a small JSON object: past this it is not one. */
+const ANSWER_LIMIT = 4 * 1024 * 1024
+
 async function send(url: string, init: RequestInit): Promise<Record<string, unknown>> {
   const res = await fetch(url, { ...init, redirect: 'manual' })
-  const text = await res.text()
+  const text = await upstreamText(res, ANSWER_LIMIT)
   let body: Record<string, unknown> = {}
   try {
     body = JSON.parse(text) as Record<string, unknown>
