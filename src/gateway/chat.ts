@@ -65,7 +65,7 @@ function booking(guard: Guardrails, ctx: KeyContext, admission: Admission): (bil
 }
 
 /** The most the request can bill on any of its targets: every body byte a prompt token, the whole output limit. */
-function worstCase(chat: ChatBody, targets: Target[], markupBps: number): bigint {
+function worstCase(chat: ChatBody, targets: readonly Target[], markupBps: number): bigint {
   return mostBilled(targets, markupBps, (t) => tokenCost(t.model.prices, { promptTokens: chat.bytes, cachedTokens: 0, completionTokens: chat.maxTokens ?? t.model.maxOutputTokens ?? 4096 }))
 }
 

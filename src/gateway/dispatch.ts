@@ -99,14 +99,14 @@ export interface TargetCall {
 }
 
 /** Tries `targets` in order until one answers; throws the last failure (settled) when none does. */
-export async function dispatchTargets(gw: GatewayContext, entry: KeyEntry, targets: Target[], meter: RequestMeter, clientSignal: AbortSignal, call: TargetCall): Promise<Response> {
+export async function dispatchTargets(gw: GatewayContext, entry: KeyEntry, targets: readonly Target[], meter: RequestMeter, clientSignal: AbortSignal, call: TargetCall): Promise<Response> {
   let last: Failure | null = null
   // The previous failure, recorded as its own event once another attempt follows it (the last one is settled).
   let previous: { target: Target; failure: Failure } | null = null
   let attempt = 0
   let waited = 0
   targets: for (const target of targets) {
-    const key = `${target.provider}:${target.modelId}`
+    const key = target.key
     const adapter = adapterOf(gw, entry, target.provider)
     if (!adapter?.configured) {
       last = passOver(new ServiceUnavailable(`The provider "${target.provider}" is not configured on this gateway.`, 'provider_not_configured'))

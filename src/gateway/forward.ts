@@ -20,7 +20,7 @@ export interface JsonCall {
   bill(answer: Record<string, unknown>, target: Target): Pick<Settlement, 'usage' | 'costNano'>
 }
 
-export function forwardJson(gw: GatewayContext, entry: KeyEntry, request: Request, targets: Target[], meter: RequestMeter, call: JsonCall): Promise<Response> {
+export function forwardJson(gw: GatewayContext, entry: KeyEntry, request: Request, targets: readonly Target[], meter: RequestMeter, call: JsonCall): Promise<Response> {
   return dispatchTargets(gw, entry, targets, meter, request.signal, {
     what: call.what,
     supports: call.supports,

@@ -33,7 +33,7 @@ export function parseImageRequest(body: Record<string, unknown>, bytes: number, 
 }
 
 /** The targets that offer the requested size and quality, each with its per-image price. */
-export function pricedImageTargets(targets: Target[], req: ImageRequest): { target: Target; unitNano: bigint }[] {
+export function pricedImageTargets(targets: readonly Target[], req: ImageRequest): { target: Target; unitNano: bigint }[] {
   const priced = targets.flatMap((target) => {
     const unitNano = target.model.image ? imageUnitPrice(target.model.image, req.body.size, req.body.quality) : null
     return unitNano === null ? [] : [{ target, unitNano }]

@@ -8,6 +8,8 @@ export interface Target {
   /** The model id the upstream is asked for. */
   upstreamModel: string
   model: CatalogModel
+  /** "provider:modelId": the target's circuit breaker, and how allowlists may name it. */
+  key: string
 }
 
 /** A route: "provider:model" targets (primary first, then fallbacks), optionally weighted. */
@@ -41,7 +43,7 @@ function targetFor(spec: string, catalog: ReadonlyMap<string, CatalogModel>): Ta
   const id = spec.slice(colon + 1)
   const model = catalog.get(id)
   if (!model || model.provider !== provider) return null
-  return { provider, modelId: model.id, upstreamModel: model.upstreamModel, model }
+  return { provider, modelId: model.id, upstreamModel: model.upstreamModel, model, key: `${provider}:${model.id}` }
 }
 
 /**
@@ -59,7 +61,7 @@ export function resolveTargets(requested: string, routes: RouteTable, catalog: R
     return out
   }
   const direct = catalog.get(requested)
-  if (direct) return [{ provider: direct.provider, modelId: direct.id, upstreamModel: direct.upstreamModel, model: direct }]
+  if (direct) return [{ provider: direct.provider, modelId: direct.id, upstreamModel: direct.upstreamModel, model: direct, key: `${direct.provider}:${direct.id}` }]
   const spec = targetFor(requested, catalog)
   return spec ? [spec] : []
 }
@@ -70,6 +72,6 @@ export function resolveTargets(requested: string, routes: RouteTable, catalog: R
  */
 export function allowedTargets(targets: Target[], requested: string, lists: readonly (readonly string[] | null)[]): Target[] {
   return targets.filter((t) =>
-    lists.every((list) => list === null || list.includes(requested) || list.includes(t.modelId) || list.includes(`${t.provider}:${t.modelId}`)),
+    lists.every((list) => list === null || list.includes(requested) || list.includes(t.modelId) || list.includes(t.key)),
   )
 }

@@ -36,7 +36,7 @@ export function parseVideoRequest(body: Record<string, unknown>, needsPrompt = t
 }
 
 /** The duration each target will be asked for (the request's, else the primary's default), which every target must offer. */
-export function videoPlan(targets: Target[], req: VideoRequest): { seconds: number; targets: Target[] } {
+export function videoPlan(targets: readonly Target[], req: VideoRequest): { seconds: number; targets: readonly Target[] } {
   const video = targets.filter((t) => t.model.video)
   const seconds = req.durationSeconds ?? video[0]?.model.video?.defaultSeconds ?? 0
   const usable = video.filter((t) => t.model.video!.durations.includes(seconds))
@@ -48,7 +48,7 @@ export function videoPlan(targets: Target[], req: VideoRequest): { seconds: numb
 }
 
 /** The most a job can bill: its duration at the priciest target it may run on, with markup. */
-export function videoHold(targets: Target[], seconds: number, markupBps: number): bigint {
+export function videoHold(targets: readonly Target[], seconds: number, markupBps: number): bigint {
   return mostBilled(targets, markupBps, (t) => BigInt(seconds) * t.model.video!.perSecondNano)
 }
 
