@@ -8,7 +8,8 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync
 import { join } from 'node:path'
 import type { Pool } from '../shared/db.ts'
 import { describeError, log } from '../shared/log.ts'
-import { insertUsage, type UsageRow } from './usage.ts'
+import { insertBatch, insertUsage, type UsageRow } from './usage.ts'
+import { UsageBatch } from './usage-batch.ts'
 
 export type Outcome = 'ok' | 'upstream_error' | 'upstream_rejected' | 'timeout' | 'client_abort' | 'shutdown' | 'internal_error'
 
@@ -65,7 +66,11 @@ function fromJson(line: string): Row {
 }
 
 export class UsageMeter {
-  private queue: Row[] = []
+  /** Events being queued now. */
+  private queue = new UsageBatch()
+  /** Earlier events whose write failed, oldest first: written before the queue. */
+  private held: UsageBatch[] = []
+  private heldCount = 0
   private timer: ReturnType<typeof setInterval> | null = null
   private flushing: Promise<void> | null = null
   private replaying: Promise<number> | null = null
@@ -83,7 +88,7 @@ export class UsageMeter {
   }
 
   get queued(): number {
-    return this.queue.length
+    return this.heldCount + this.queue.length
   }
 
   start(): void {
@@ -92,9 +97,15 @@ export class UsageMeter {
 
   /** Queues an event; never throws, never waits. */
   record(event: UsageEvent): void {
-    this.queue.push(event)
+    try {
+      this.queue.push(event)
+    } catch (err) {
+      // An amount no bigint column holds: Postgres would refuse the whole batch with it.
+      log.error('usage event not recorded', { request_id: event.id, error: describeError(err) })
+      return
+    }
     // The oldest half goes in one file: one spill per maxQueued / 2 events, not a file write per request.
-    if (this.queue.length > this.maxQueued) this.spill(this.queue.splice(0, this.queue.length - (this.maxQueued >> 1)))
+    if (this.queued > this.maxQueued) this.spillOldest(this.queued - (this.maxQueued >> 1))
   }
 
   /** Writes everything queued; on failure the events stay queued for the next attempt. */
@@ -106,24 +117,32 @@ export class UsageMeter {
   }
 
   private async writeAll(): Promise<void> {
-    // Take the whole queue at once; what fails goes back to its front, ahead of anything queued meanwhile.
-    const pending = this.queue
-    this.queue = []
-    let done = 0
-    try {
-      while (done < pending.length) {
-        const batch = pending.slice(done, done + this.batchSize)
-        const debited = await insertUsage(this.sql, batch)
-        done += batch.length
-        if (debited.length > 0) this.opts.onDebited?.(debited)
+    // Take everything queued at once; what fails stays ahead of anything queued meanwhile.
+    const pending = [...this.held, this.queue]
+    const total = this.queued
+    this.held = []
+    this.heldCount = 0
+    // Sized for a flush like this one, so a steady load does not regrow the columns every interval.
+    this.queue = new UsageBatch(Math.min(1 << 16, Math.max(256, this.queue.length)))
+    for (let b = 0; b < pending.length; b++) {
+      const batch = pending[b]!
+      let done = 0
+      try {
+        while (done < batch.length) {
+          const end = Math.min(batch.length, done + this.batchSize)
+          const debited = await insertBatch(this.sql, batch, done, end)
+          done = end
+          if (debited.length > 0) this.opts.onDebited?.(debited)
+        }
+      } catch (err) {
+        this.held = [done === 0 ? batch : batch.slice(done), ...pending.slice(b + 1)]
+        this.heldCount = this.held.reduce((n, h) => n + h.length, 0)
+        log.warn('usage events not written yet; will retry', { queued: this.queued, error: describeError(err) })
+        return
       }
-    } catch (err) {
-      this.queue = done === 0 ? pending.concat(this.queue) : pending.slice(done).concat(this.queue)
-      log.warn('usage events not written yet; will retry', { queued: this.queue.length, error: describeError(err) })
-      return
     }
     // Writes succeed again: what this process spilled meanwhile need not wait for a restart.
-    if (this.spilled && this.timer && pending.length > 0) {
+    if (this.spilled && this.timer && total > 0) {
       this.spilled = false
       void this.replaySpilled().catch((e: unknown) => {
         this.spilled = true
@@ -138,7 +157,16 @@ export class UsageMeter {
     this.timer = null
     if (this.flushing) await this.flushing
     await this.flush()
-    if (this.queue.length > 0) this.spill(this.queue.splice(0))
+    if (this.queued > 0) this.spillOldest(this.queued)
+  }
+
+  /** Spills the oldest `count` queued events (only while the database is away, or at shutdown). */
+  private spillOldest(count: number): void {
+    const rows = [...this.held, this.queue].flatMap((b) => b.rows())
+    this.spill(rows.slice(0, count))
+    this.held = []
+    this.heldCount = 0
+    this.queue = UsageBatch.of(rows.slice(count))
   }
 
   private spill(rows: Row[]): void {

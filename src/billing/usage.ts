@@ -5,6 +5,7 @@
 import type { Pool, Sql } from '../shared/db.ts'
 import { inFirm, type FirmScope } from '../tenancy/scope.ts'
 import { appendEntry } from './ledger.ts'
+import { COLUMNS, UsageBatch, type QueuedRow } from './usage-batch.ts'
 
 /** Token counts and money, of one request or summed over many. */
 export interface Tallies {
@@ -37,31 +38,6 @@ export interface UsageRow extends Tallies {
   attempt?: number
 }
 
-const COLUMNS = [
-  ['id', 'text'],
-  ['firm_id', 'text'],
-  ['client_id', 'text'],
-  ['key_id', 'text'],
-  ['endpoint', 'text'],
-  ['model_requested', 'text'],
-  ['model_used', 'text'],
-  ['provider', 'text'],
-  ['prompt_tokens', 'int'],
-  ['completion_tokens', 'int'],
-  ['cached_tokens', 'int'],
-  ['cost_nano', 'bigint'],
-  ['markup_nano', 'bigint'],
-  ['billed_nano', 'bigint'],
-  ['status', 'int'],
-  ['outcome', 'text'],
-  ['error_code', 'text'],
-  ['usage_estimated', 'bool'],
-  ['stream', 'bool'],
-  ['latency_ms', 'int'],
-  ['created_at', 'timestamptz'],
-  ['attempt', 'int'],
-] as const
-
 // One array parameter per column, each of its column's type (Postgres parses the elements straight into that
 // type, no text step and cast), unnested together: a batch costs a few dozen parameters, not thousands.
 const PLAIN_INSERT = `insert into usage_events (${COLUMNS.map(([c]) => c).join(', ')})
@@ -72,74 +48,22 @@ const INSERT = `${PLAIN_INSERT}
 
 const isUniqueViolation = (err: unknown) => (err as { code?: unknown } | null)?.code === '23505'
 
-const NEEDS_ESCAPE = /["\\]/
-
-/** A text element of a Postgres array literal: quoted, with quotes and backslashes escaped; NULL unquoted. */
-function el(v: string | null): string {
-  if (v === null) return 'NULL'
-  return NEEDS_ESCAPE.test(v) ? `"${v.replace(/[\\"]/g, '\\$&')}"` : `"${v}"`
-}
-
-/**
- * The batch as one array literal per column, in COLUMNS order, built in a single pass straight from the events
- * into per-column arrays that a native join turns into one flat string each (numbers, booleans and ISO times need
- * no quoting): the driver then sends 22 strings instead of serialising thousands of values. Values that repeat
- * across a batch (firm, client, key, model, provider, outcome; the time within a millisecond) are quoted once.
- */
-function columnArrays(rows: readonly UsageRow[]): string[] {
-  const n = rows.length
-  const c: unknown[][] = Array.from({ length: COLUMNS.length }, () => new Array<unknown>(n))
-  const quoted = new Map<string, string>()
-  const q = (v: string | null): string => {
-    if (v === null) return 'NULL'
-    let s = quoted.get(v)
-    if (s === undefined) quoted.set(v, (s = el(v)))
-    return s
-  }
-  let lastTime = NaN
-  let lastIso = ''
-  for (let i = 0; i < n; i++) {
-    const r = rows[i]!
-    c[0]![i] = el(r.id)
-    c[1]![i] = q(r.firmId)
-    c[2]![i] = q(r.clientId)
-    c[3]![i] = q(r.keyId)
-    c[4]![i] = q(r.endpoint)
-    c[5]![i] = q(r.modelRequested)
-    c[6]![i] = q(r.modelUsed)
-    c[7]![i] = q(r.provider)
-    c[8]![i] = r.promptTokens
-    c[9]![i] = r.completionTokens
-    c[10]![i] = r.cachedTokens
-    c[11]![i] = r.costNano
-    c[12]![i] = r.markupNano
-    c[13]![i] = r.billedNano
-    c[14]![i] = r.status
-    c[15]![i] = q(r.outcome)
-    c[16]![i] = q(r.errorCode)
-    c[17]![i] = r.usageEstimated ? 't' : 'f'
-    c[18]![i] = r.stream ? 't' : 'f'
-    c[19]![i] = r.latencyMs
-    const t = r.createdAt.getTime()
-    if (t !== lastTime) {
-      lastTime = t
-      lastIso = r.createdAt.toISOString()
-    }
-    c[20]![i] = lastIso
-    c[21]![i] = r.attempt ?? 0
-  }
-  return c.map((v) => `{${v.join(',')}}`)
-}
-
 /**
  * Writes a batch. Rows of prepaid clients also debit their credit, for the rows that were new, in the same
  * transaction; returns the clients debited. Idempotent: an id already written is skipped (and not debited again), so replays are harmless.
  */
-export async function insertUsage(sql: Pool, rows: readonly (UsageRow & { prepaid?: boolean })[]): Promise<string[]> {
-  if (rows.length === 0) return []
-  const prepaid = rows.filter((r) => r.prepaid === true && r.billedNano > 0n)
+export function insertUsage(sql: Pool, rows: readonly QueuedRow[]): Promise<string[]> {
+  return rows.length === 0 ? Promise.resolve([]) : insertBatch(sql, UsageBatch.of(rows), 0, rows.length)
+}
+
+/** As insertUsage, for rows from..to-1 of a queued batch. */
+export async function insertBatch(sql: Pool, batch: UsageBatch, from: number, to: number): Promise<string[]> {
+  if (to <= from) return []
+  const prepaid: number[] = []
+  const others: number[] = []
+  for (let i = from; i < to; i++) (batch.debits(i) ? prepaid : others).push(i)
   if (prepaid.length === 0) {
-    const columns = columnArrays(rows)
+    const columns = batch.literals(from, to)
     try {
       // Almost every batch is new: a plain insert spares Postgres the speculative insertion of ON CONFLICT (~25 %
       // of its work per row). A replay (a spill file, a batch whose commit went unacknowledged) fails on the
@@ -151,12 +75,11 @@ export async function insertUsage(sql: Pool, rows: readonly (UsageRow & { prepai
     }
     return []
   }
-  const others = rows.filter((r) => !prepaid.includes(r))
   return sql.begin(async (tx) => {
-    if (others.length > 0) await tx.unsafe(INSERT, columnArrays(others) as never, { prepare: true })
-    const inserted = await tx.unsafe<{ client_id: string; billed_nano: bigint }[]>(`${INSERT} returning client_id, billed_nano`, columnArrays(prepaid) as never, { prepare: true })
+    if (others.length > 0) await tx.unsafe(INSERT, batch.literals(0, 0, others) as never, { prepare: true })
+    const inserted = await tx.unsafe<{ client_id: string; billed_nano: bigint }[]>(`${INSERT} returning client_id, billed_nano`, batch.literals(0, 0, prepaid) as never, { prepare: true })
     const debits = new Map<string, { firmId: string; amount: bigint; count: number }>()
-    const firmOf = new Map(prepaid.map((r) => [r.clientId, r.firmId]))
+    const firmOf = new Map(prepaid.map((i) => batch.row(i)).map((r) => [r.clientId, r.firmId]))
     for (const r of inserted) {
       const d = debits.get(r.client_id) ?? { firmId: firmOf.get(r.client_id)!, amount: 0n, count: 0 }
       d.amount += r.billed_nano
@@ -173,7 +96,7 @@ export async function insertUsage(sql: Pool, rows: readonly (UsageRow & { prepai
 /** Writes rows inside the caller's transaction (no prepaid debit: the caller books it); returns the ids new here. */
 export async function insertUsageIn(tx: Sql, rows: readonly UsageRow[]): Promise<string[]> {
   if (rows.length === 0) return []
-  const out = await tx.unsafe<{ id: string }[]>(`${INSERT} returning id`, columnArrays(rows) as never, { prepare: true })
+  const out = await tx.unsafe<{ id: string }[]>(`${INSERT} returning id`, UsageBatch.of(rows).literals(0, rows.length) as never, { prepare: true })
   return out.map((r) => r.id)
 }
 

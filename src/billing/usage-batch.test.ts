@@ -1,0 +1,61 @@
+import { expect, test } from 'bun:test'
+import { UsageBatch, type QueuedRow } from './usage-batch.ts'
+
+const row = (i: number, over: Partial<QueuedRow> = {}): QueuedRow & { prepaid: boolean } => ({
+  id: `req_${i}`,
+  firmId: 'firm_a',
+  clientId: i % 2 ? 'cli_odd' : 'cli_even',
+  keyId: 'key_a',
+  endpoint: 'chat.completions',
+  modelRequested: 'default',
+  modelUsed: i % 3 ? 'gpt-4o-mini' : null,
+  provider: i % 3 ? 'openai' : null,
+  promptTokens: i,
+  completionTokens: 2 * i,
+  cachedTokens: 0,
+  costNano: 9_007_199_254_740_993n + BigInt(i),
+  markupNano: BigInt(i),
+  billedNano: 9_007_199_254_740_993n + BigInt(2 * i),
+  status: 200,
+  outcome: 'ok',
+  errorCode: i % 5 === 0 ? 'x"y\\z' : null,
+  usageEstimated: i % 2 === 0,
+  stream: i % 3 === 0,
+  latencyMs: i,
+  createdAt: new Date(1_764_000_000_000 + i),
+  attempt: i % 4,
+  prepaid: i % 7 === 0,
+  ...over,
+})
+
+test('rows come back exactly as queued, across growth, with nulls and amounts past 2^53', () => {
+  const rows = Array.from({ length: 1000 }, (_, i) => row(i))
+  const b = new UsageBatch(4)
+  for (const r of rows) b.push(r)
+  expect(b.length).toBe(1000)
+  expect(b.rows()).toEqual(rows)
+  expect(b.slice(990).rows()).toEqual(rows.slice(990))
+})
+
+test('picked rows give the same array literals as the same rows in a range', () => {
+  const b = UsageBatch.of(Array.from({ length: 20 }, (_, i) => row(i)))
+  expect(b.literals(0, 0, [5, 6, 7])).toEqual(b.literals(5, 8))
+  const lit = b.literals(5, 6)
+  expect(lit[0]).toBe('{"req_5"}')
+  expect(lit[13]).toBe(`{${9_007_199_254_740_993n + 10n}}`)
+  expect(lit[16]).toBe('{"x\\"y\\\\z"}')
+  expect(lit[7]).toBe('{"openai"}')
+  expect(b.literals(6, 7)[7]).toBe('{NULL}')
+  expect(lit[20]).toBe(`{${new Date(1_764_000_000_005).toISOString()}}`)
+})
+
+test('an amount outside int64 is refused rather than wrapped', () => {
+  const b = new UsageBatch()
+  expect(() => b.push(row(1, { billedNano: 2n ** 63n }))).toThrow(RangeError)
+  expect(b.length).toBe(0)
+})
+
+test('debits: prepaid rows with a billed amount only', () => {
+  const b = UsageBatch.of([row(7), row(14, { billedNano: 0n }), row(8)])
+  expect([0, 1, 2].map((i) => b.debits(i))).toEqual([true, false, false])
+})
