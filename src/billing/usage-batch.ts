@@ -51,6 +51,7 @@ const ORDER: readonly ({ text: number } | { int: number } | { money: number } | 
 
 const I64_MIN = -(2n ** 63n)
 const I64_MAX = 2n ** 63n - 1n
+const SAFE = BigInt(Number.MAX_SAFE_INTEGER)
 const inI64 = (v: bigint) => v >= I64_MIN && v <= I64_MAX
 const NEEDS_ESCAPE = /["\\]/
 
@@ -66,7 +67,9 @@ export class UsageBatch {
   private ids: string[] = []
   private text: Int32Array[]
   private ints: Int32Array[]
-  private money: BigInt64Array[]
+  /** Amounts as doubles, exact up to 2^53 nano-dollars (~$9M); a larger one is kept aside as a bigint (NaN here). */
+  private money: Float64Array[]
+  private bigMoney: Map<number, bigint>[] = [new Map(), new Map(), new Map()]
   private flags: Uint8Array[]
   private times: Float64Array
   /** The batch's distinct text values; -1 in a text column is NULL. */
@@ -80,7 +83,7 @@ export class UsageBatch {
     this.capacity = capacity
     this.text = TEXT.map(() => new Int32Array(capacity))
     this.ints = Array.from({ length: INT_COLUMNS }, () => new Int32Array(capacity))
-    this.money = Array.from({ length: MONEY_COLUMNS }, () => new BigInt64Array(capacity))
+    this.money = Array.from({ length: MONEY_COLUMNS }, () => new Float64Array(capacity))
     this.flags = Array.from({ length: FLAG_COLUMNS }, () => new Uint8Array(capacity))
     this.times = new Float64Array(capacity)
   }
@@ -115,13 +118,26 @@ export class UsageBatch {
     ints[3]![i] = r.status
     ints[4]![i] = r.latencyMs
     ints[5]![i] = r.attempt ?? 0
-    this.money[0]![i] = r.costNano
-    this.money[1]![i] = r.markupNano
-    this.money[2]![i] = r.billedNano
+    this.setMoney(0, i, r.costNano)
+    this.setMoney(1, i, r.markupNano)
+    this.setMoney(2, i, r.billedNano)
     this.flags[0]![i] = r.usageEstimated ? 1 : 0
     this.flags[1]![i] = r.stream ? 1 : 0
     this.flags[2]![i] = r.prepaid === true ? 1 : 0
     this.times[i] = r.createdAt.getTime()
+  }
+
+  private setMoney(c: number, i: number, v: bigint): void {
+    if (v <= SAFE && v >= -SAFE) this.money[c]![i] = Number(v)
+    else {
+      this.money[c]![i] = NaN
+      this.bigMoney[c]!.set(i, v)
+    }
+  }
+
+  private moneyAt(c: number, i: number): bigint {
+    const v = this.money[c]![i]!
+    return v === v ? BigInt(v) : this.bigMoney[c]!.get(i)!
   }
 
   private intern(c: number, v: string | null): number {
@@ -143,14 +159,14 @@ export class UsageBatch {
 
   private grow(): void {
     const cap = this.capacity * 2
-    const more = <T extends Int32Array | BigInt64Array | Uint8Array | Float64Array>(a: T, make: (n: number) => T): T => {
+    const more = <T extends Int32Array | Uint8Array | Float64Array>(a: T, make: (n: number) => T): T => {
       const b = make(cap)
       b.set(a as never)
       return b
     }
     this.text = this.text.map((a) => more(a, (n) => new Int32Array(n)))
     this.ints = this.ints.map((a) => more(a, (n) => new Int32Array(n)))
-    this.money = this.money.map((a) => more(a, (n) => new BigInt64Array(n)))
+    this.money = this.money.map((a) => more(a, (n) => new Float64Array(n)))
     this.flags = this.flags.map((a) => more(a, (n) => new Uint8Array(n)))
     this.times = more(this.times, (n) => new Float64Array(n))
     this.capacity = cap
@@ -176,9 +192,9 @@ export class UsageBatch {
       promptTokens: this.ints[0]![i]!,
       completionTokens: this.ints[1]![i]!,
       cachedTokens: this.ints[2]![i]!,
-      costNano: this.money[0]![i]!,
-      markupNano: this.money[1]![i]!,
-      billedNano: this.money[2]![i]!,
+      costNano: this.moneyAt(0, i),
+      markupNano: this.moneyAt(1, i),
+      billedNano: this.moneyAt(2, i),
       status: this.ints[3]![i]!,
       outcome: t('outcome')!,
       errorCode: t('errorCode'),
@@ -204,7 +220,7 @@ export class UsageBatch {
 
   /** Whether row i debits prepaid credit (a prepaid client, a billed amount). */
   debits(i: number): boolean {
-    return this.flags[2]![i] === 1 && this.money[2]![i]! > 0n
+    return this.flags[2]![i] === 1 && this.moneyAt(2, i) > 0n
   }
 
   /**
@@ -220,11 +236,20 @@ export class UsageBatch {
     for (let k = 0; k < n; k++) els[k] = arrayElement(this.ids[at(k)]!)
     out.push(`{${els.join(',')}}`)
     const quoted: (string | undefined)[] = []
-    const numbers = (a: Int32Array | BigInt64Array | Uint8Array): string => {
-      if (!pick) return `{${a.subarray(from, to).join(',')}}`
-      const picked = new Array<number | bigint>(n)
-      for (let k = 0; k < n; k++) picked[k] = a[pick[k]!]!
-      return `{${picked.join(',')}}`
+    // Typed arrays' own join takes ~25 ns an element; a column holding one value throughout (status, flags,
+    // cached tokens, attempt, mostly) is repeated instead, and any other goes through a plain array's join.
+    const numbers = (a: Int32Array | Uint8Array | Float64Array, big?: Map<number, bigint>): string => {
+      if (n === 0) return '{}'
+      const first = a[at(0)]!
+      let same = first === first
+      for (let k = 1; same && k < n; k++) same = a[at(k)] === first
+      if (same) return `{${`${first},`.repeat(n - 1)}${first}}`
+      const vals = new Array<number | bigint>(n)
+      for (let k = 0; k < n; k++) {
+        const v = a[at(k)]!
+        vals[k] = v === v ? v : big!.get(at(k))!
+      }
+      return `{${vals.join(',')}}`
     }
     for (const col of ORDER) {
       if ('text' in col) {
@@ -235,7 +260,7 @@ export class UsageBatch {
         }
         out.push(`{${els.join(',')}}`)
       } else if ('int' in col) out.push(numbers(this.ints[col.int]!))
-      else if ('money' in col) out.push(numbers(this.money[col.money]!))
+      else if ('money' in col) out.push(numbers(this.money[col.money]!, this.bigMoney[col.money]))
       else out.push(numbers(this.flags[col.flag]!))
     }
     let lastTime = NaN
