@@ -1,0 +1,115 @@
+/**
+ * The gateway's own JavaScript cost per proxied request (`bun bench/hot-path.ts [--stream]`): the real chat route
+ * (authentication, limits, routing, settlement, the meter writing each round's rows to Postgres) driven in-process,
+ * 32 requests at a time, with the upstream answering from memory. No sockets and no other process, so an A/B of a hot-path change
+ * reads to about ±1 µs here where the loopback rig wanders by ±2. Uses DATABASE_URL, else an embedded Postgres.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { loadCatalog, syncCatalog } from '../src/billing/catalog.ts'
+import { UsageMeter } from '../src/billing/meter.ts'
+import { Breakers } from '../src/gateway/breaker.ts'
+import type { GatewayContext } from '../src/gateway/context.ts'
+import { Inflight } from '../src/gateway/inflight.ts'
+import { KeyCache } from '../src/gateway/key-cache.ts'
+import { Guardrails } from '../src/gateway/limits/guard.ts'
+import { createProviders } from '../src/gateway/providers/index.ts'
+import type { ChatDispatch } from '../src/gateway/providers/types.ts'
+import type { UpstreamReply } from '../src/gateway/upstream-body.ts'
+import { hotRoutes } from '../src/hot-routes.ts'
+import { loadConfig } from '../src/shared/config.ts'
+import { openDatabase } from '../src/shared/db.ts'
+import { configureLog } from '../src/shared/log.ts'
+import { migrate } from '../src/shared/migrate.ts'
+import { hashSecret } from '../src/shared/secrets.ts'
+import { bootstrap } from '../src/tenancy/bootstrap.ts'
+import { findKeyContext } from '../src/tenancy/keys.ts'
+
+const stream = process.argv.includes('--stream')
+configureLog('warn')
+const dataDir = mkdtempSync(join(tmpdir(), 'viapi-hot-path-'))
+const db = await openDatabase({ databaseUrl: process.env.DATABASE_URL, dataDir })
+await migrate(db.sql)
+await syncCatalog(db.sql)
+const fx = await bootstrap(db.sql, { firmName: 'Hot path', email: `hot-${Date.now()}@bench.local`, demo: true, demoTarget: 'openai:gpt-4o-mini', markupBps: 3000 })
+await db.sql`update clients set rpm = 100000000, rpd = 1000000000 where id = ${fx.client_id!}`
+const key = fx.api_key!
+const ctx = (await findKeyContext(db.sql, hashSecret(key)))!
+
+// What the mock upstream of the loopback rig answers (bench/mock-upstream.ts).
+const json = JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion', created: 1714000000, model: 'gpt-4o-mini', choices: [{ index: 0, message: { role: 'assistant', content: 'Hello! How can I help you today?' }, finish_reason: 'stop' }], usage: { prompt_tokens: 12, completion_tokens: 18, total_tokens: 30 } })
+const chunk = (delta: object, finish: string | null) => `data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: 1714000000, model: 'gpt-4o-mini', choices: [{ index: 0, delta, finish_reason: finish }], usage: null })}\n\n`
+const events = [chunk({ role: 'assistant', content: '' }, null), ...Array.from({ length: 20 }, (_, i) => chunk({ content: ` token${i}` }, null)), chunk({}, 'stop')]
+events.push(`data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: 1714000000, model: 'gpt-4o-mini', choices: [], usage: { prompt_tokens: 12, completion_tokens: 20, total_tokens: 32 } })}\n\n`, 'data: [DONE]\n\n')
+const sse = new TextEncoder().encode(events.join(''))
+
+/** An upstream answer already in memory, as the pooled client hands one over: the whole stream in one read. */
+function reply(call: ChatDispatch): UpstreamReply {
+  JSON.stringify(call.body)
+  let given = false
+  const read = () => (given ? { done: true as const } : ((given = true), { done: false as const, value: sse }))
+  return {
+    status: 200,
+    ok: true,
+    headers: { get: (n) => (n === 'content-type' ? (call.stream ? 'text/event-stream' : 'application/json') : null), has: () => false },
+    text: async () => json,
+    reader: () => ({ read: async () => read(), tryRead: read }),
+    cancel() {},
+  }
+}
+
+const config = loadConfig({ ...process.env, OPENAI_API_KEY: 'sk-hot-path' })
+const providers = createProviders({ OPENAI_API_KEY: 'sk-hot-path' })
+providers.openai = { ...providers.openai, chat: async (call) => reply(call) }
+const meter = new UsageMeter(db.sql, { flushMs: config.usageFlushMs, spillDir: join(dataDir, 'spill') })
+meter.start()
+const keys = new KeyCache(async () => ({ ctx, routes: new Map([['default', { targets: ['openai:gpt-4o-mini'], weights: null }]]) }), { ttlMs: 3_600_000 })
+await keys.load(hashSecret(key))
+const gw: GatewayContext = {
+  config,
+  keys,
+  catalog: { current: await loadCatalog(db.sql) },
+  providers,
+  video: {},
+  sql: db.sql,
+  meter,
+  inflight: new Inflight(config.streamIdleTimeoutMs),
+  guard: new Guardrails({ sql: db.sql, mode: { leasing: () => false, share: () => 1, nextSync: () => Promise.resolve() } }),
+  breakers: new Breakers({ threshold: 5, coolDownMs: 30_000 }),
+  sync: null,
+}
+const chat = hotRoutes(gw, db)['/v1/proxy/chat/completions'].POST
+const body = JSON.stringify({ model: 'default', stream, messages: [{ role: 'user', content: 'Hello!' }] })
+const init = { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) }, body }
+
+async function run(n: number): Promise<void> {
+  let left = n
+  const worker = async () => {
+    while (left-- > 0) {
+      const res = await chat(new Request('http://127.0.0.1/v1/proxy/chat/completions', init))
+      if (res.status !== 200) throw new Error(`status ${res.status}: ${await res.text()}`)
+      await res.arrayBuffer()
+    }
+  }
+  await Promise.all(Array.from({ length: 32 }, worker))
+}
+
+await run(20_000)
+await meter.flush()
+const perRequest: number[] = []
+for (let round = 0; round < 7; round++) {
+  const before = process.cpuUsage()
+  await run(40_000)
+  // The round's usage rows are written inside it: their batches' JavaScript cost is the request's.
+  await meter.flush()
+  const used = process.cpuUsage(before)
+  perRequest.push((used.user + used.system) / 40_000)
+}
+perRequest.sort((a, b) => a - b)
+console.log(JSON.stringify({ scenario: stream ? 'stream' : 'json', cpu_us_per_request: { median: +perRequest[3]!.toFixed(2), min: +perRequest[0]!.toFixed(2), max: +perRequest[6]!.toFixed(2) } }))
+await meter.drain()
+gw.inflight.stop()
+await db.close()
+rmSync(dataDir, { recursive: true, force: true })
+process.exit(0)
