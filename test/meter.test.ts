@@ -164,6 +164,45 @@ test('text survives the array literals exactly: quotes, backslashes, tabs, newli
   for (const e of events) expect(byId.get(e.id)).toEqual({ id: e.id, model_requested: e.modelRequested, error_code: e.errorCode })
 })
 
+/** Writes a few varied events through a meter and reads every column back as the meter's own event shape. */
+async function roundTrip(sql: Database['sql']): Promise<void> {
+  const base = event(9_007_199_254_740_993n)
+  const events: UsageEvent[] = [
+    { ...base, createdAt: new Date('2026-11-27T01:02:03.004Z') },
+    { ...event(0n), modelUsed: null, provider: null, status: 502, outcome: 'upstream_error', errorCode: 'upstream_unreachable', usageEstimated: true, stream: true, attempt: 2, latencyMs: 12_345, createdAt: new Date('2026-01-01T00:00:00.999Z') },
+    { ...event(3n), endpoint: 'images.generations', modelRequested: 'gpt-image-1', cachedTokens: 7, markupNano: 1n, createdAt: new Date(Date.now()) },
+  ]
+  const meter = new UsageMeter(sql, { flushMs: 60_000, spillDir })
+  for (const e of events) meter.record(e)
+  await meter.drain()
+  const rows = await sql<Record<string, unknown>[]>`select * from usage_events where id in ${sql(events.map((e) => e.id))}`
+  const byId = new Map(rows.map((r) => [r.id as string, r]))
+  for (const e of events) {
+    const r = byId.get(e.id)!
+    expect({
+      id: r.id, firmId: r.firm_id, clientId: r.client_id, keyId: r.key_id, endpoint: r.endpoint, modelRequested: r.model_requested, modelUsed: r.model_used,
+      provider: r.provider, promptTokens: r.prompt_tokens, completionTokens: r.completion_tokens, cachedTokens: r.cached_tokens, costNano: r.cost_nano,
+      markupNano: r.markup_nano, billedNano: r.billed_nano, status: r.status, outcome: r.outcome, errorCode: r.error_code, usageEstimated: r.usage_estimated,
+      stream: r.stream, latencyMs: r.latency_ms, createdAt: r.created_at, attempt: r.attempt, prepaid: false,
+    }).toEqual({ attempt: 0, ...e })
+  }
+}
+
+test('every column comes back exactly as recorded: times to the millisecond, amounts past 2^53, nulls, flags', async () => {
+  await roundTrip(pg.sql)
+})
+
+test('embedded Postgres: every column comes back exactly too', async () => {
+  const emb = await testDb('embedded')
+  const c = await readyDb(emb)
+  try {
+    await roundTrip(c.sql)
+  } finally {
+    await c.close()
+    await emb.drop()
+  }
+})
+
 /** Writes one event, then a batch holding it again and a new one (a replay); returns what the table holds of them. */
 async function replay(sql: Database['sql']): Promise<{ ids: [string, string]; rows: { id: string; billed_nano: bigint }[] }> {
   const [old, fresh] = [event(5n), event(7n)]

@@ -7,16 +7,20 @@
  */
 import type { UsageRow } from './usage.ts'
 
-/** The usage_events columns as written, with each column's array type (see insertBatch in usage.ts). */
+/**
+ * The usage_events columns as written, and how each is sent (see insertBatch in usage.ts): as an array of its own
+ * type; `dict`, text that repeats, as 1-based indexes into one array of the batch's distinct values (0: NULL,
+ * which is what Postgres gives for a subscript out of bounds); `ms`, a time, as epoch milliseconds.
+ */
 export const COLUMNS = [
   ['id', 'text'],
-  ['firm_id', 'text'],
-  ['client_id', 'text'],
-  ['key_id', 'text'],
-  ['endpoint', 'text'],
-  ['model_requested', 'text'],
-  ['model_used', 'text'],
-  ['provider', 'text'],
+  ['firm_id', 'dict'],
+  ['client_id', 'dict'],
+  ['key_id', 'dict'],
+  ['endpoint', 'dict'],
+  ['model_requested', 'dict'],
+  ['model_used', 'dict'],
+  ['provider', 'dict'],
   ['prompt_tokens', 'int'],
   ['completion_tokens', 'int'],
   ['cached_tokens', 'int'],
@@ -24,12 +28,12 @@ export const COLUMNS = [
   ['markup_nano', 'bigint'],
   ['billed_nano', 'bigint'],
   ['status', 'int'],
-  ['outcome', 'text'],
-  ['error_code', 'text'],
+  ['outcome', 'dict'],
+  ['error_code', 'dict'],
   ['usage_estimated', 'bool'],
   ['stream', 'bool'],
   ['latency_ms', 'int'],
-  ['created_at', 'timestamptz'],
+  ['created_at', 'ms'],
   ['attempt', 'int'],
 ] as const
 
@@ -77,7 +81,7 @@ export class UsageBatch {
   private dictIndex = new Map<string, number>()
   /** The previous event's value and index per text column: consecutive events mostly share them. */
   private lastText: (string | null | undefined)[] = TEXT.map(() => undefined)
-  private lastIndex: number[] = TEXT.map(() => -1)
+  private lastIndex: number[] = TEXT.map(() => 0)
 
   constructor(capacity = 256) {
     this.capacity = capacity
@@ -142,13 +146,13 @@ export class UsageBatch {
 
   private intern(c: number, v: string | null): number {
     if (v === this.lastText[c]) return this.lastIndex[c]!
-    let idx = -1
+    let idx = 0
     if (v !== null) {
       const known = this.dictIndex.get(v)
       if (known !== undefined) idx = known
       else {
-        idx = this.dict.length
         this.dict.push(v)
+        idx = this.dict.length
         this.dictIndex.set(v, idx)
       }
     }
@@ -174,7 +178,7 @@ export class UsageBatch {
 
   private textAt(c: number, i: number): string | null {
     const idx = this.text[c]![i]!
-    return idx < 0 ? null : this.dict[idx]!
+    return idx === 0 ? null : this.dict[idx - 1]!
   }
 
   /** Row i as an object (spill files, prepaid debits). */
@@ -224,9 +228,8 @@ export class UsageBatch {
   }
 
   /**
-   * Rows `pick` (or from..to-1) as one Postgres array literal per column, in COLUMNS order. Numbers and flags
-   * (1/0, which Postgres reads as booleans) are joined natively from their typed arrays; each text value is quoted
-   * once per batch.
+   * Rows `pick` (or from..to-1) as one Postgres array literal per column, in COLUMNS order, then the batch's
+   * distinct text values. Only request ids are text per row; flags go as 1/0, which Postgres reads as booleans.
    */
   literals(from: number, to: number, pick?: readonly number[]): string[] {
     const n = pick ? pick.length : to - from
@@ -235,7 +238,6 @@ export class UsageBatch {
     const els = new Array<string>(n)
     for (let k = 0; k < n; k++) els[k] = arrayElement(this.ids[at(k)]!)
     out.push(`{${els.join(',')}}`)
-    const quoted: (string | undefined)[] = []
     // Typed arrays' own join takes ~25 ns an element; a column holding one value throughout (status, flags,
     // cached tokens, attempt, mostly) is repeated instead, and any other goes through a plain array's join.
     const numbers = (a: Int32Array | Uint8Array | Float64Array, big?: Map<number, bigint>): string => {
@@ -252,29 +254,14 @@ export class UsageBatch {
       return `{${vals.join(',')}}`
     }
     for (const col of ORDER) {
-      if ('text' in col) {
-        const a = this.text[col.text]!
-        for (let k = 0; k < n; k++) {
-          const idx = a[at(k)]!
-          els[k] = idx < 0 ? 'NULL' : (quoted[idx] ??= arrayElement(this.dict[idx]!))
-        }
-        out.push(`{${els.join(',')}}`)
-      } else if ('int' in col) out.push(numbers(this.ints[col.int]!))
+      if ('text' in col) out.push(numbers(this.text[col.text]!))
+      else if ('int' in col) out.push(numbers(this.ints[col.int]!))
       else if ('money' in col) out.push(numbers(this.money[col.money]!, this.bigMoney[col.money]))
       else out.push(numbers(this.flags[col.flag]!))
     }
-    let lastTime = NaN
-    let lastIso = ''
-    for (let k = 0; k < n; k++) {
-      const t = this.times[at(k)]!
-      if (t !== lastTime) {
-        lastTime = t
-        lastIso = new Date(t).toISOString()
-      }
-      els[k] = lastIso
-    }
-    out.push(`{${els.join(',')}}`)
+    out.push(numbers(this.times))
     out.push(numbers(this.ints[5]!))
+    out.push(`{${this.dict.map(arrayElement).join(',')}}`)
     return out
   }
 }

@@ -38,11 +38,17 @@ export interface UsageRow extends Tallies {
   attempt?: number
 }
 
-// One array parameter per column, each of its column's type (Postgres parses the elements straight into that
-// type, no text step and cast), unnested together: a batch costs a few dozen parameters, not thousands.
+// One array parameter per column, unnested together: a batch costs a few dozen parameters, not thousands. Each
+// array is of its column's type, so Postgres parses the elements straight into it; repeated text (firm, client,
+// key, model, outcome) arrives as indexes into one array of the batch's distinct values, and times as epoch
+// milliseconds.
+const PARAM_TYPES = { text: 'text', dict: 'int', int: 'int', bigint: 'bigint', bool: 'bool', ms: 'bigint' } as const
+const valueOf = (sent: (typeof COLUMNS)[number][1], c: string) =>
+  sent === 'dict' ? `dict.v[${c}]` : sent === 'ms' ? `timestamptz 'epoch' + ${c} * interval '1 millisecond'` : c
 const PLAIN_INSERT = `insert into usage_events (${COLUMNS.map(([c]) => c).join(', ')})
-  select ${COLUMNS.map((_, i) => `c${i}`).join(', ')}
-  from unnest(${COLUMNS.map(([, t], i) => `$${i + 1}::${t}[]`).join(', ')}) as t(${COLUMNS.map((_, i) => `c${i}`).join(', ')})`
+  select ${COLUMNS.map(([, sent], i) => valueOf(sent, `c${i}`)).join(', ')}
+  from unnest(${COLUMNS.map(([, sent], i) => `$${i + 1}::${PARAM_TYPES[sent]}[]`).join(', ')}) as t(${COLUMNS.map((_, i) => `c${i}`).join(', ')}),
+    (select $${COLUMNS.length + 1}::text[] as v) as dict`
 const INSERT = `${PLAIN_INSERT}
   on conflict (id) do nothing`
 
