@@ -40,6 +40,37 @@ describe('tokenCost', () => {
   })
 })
 
+describe('the double-precision fast path', () => {
+  // The plain bigint arithmetic both functions fall back to, as the reference.
+  const div = (n: bigint, d: bigint) => {
+    const q = n / d
+    const r = n % d
+    return r * 2n >= d ? q + 1n : q
+  }
+  const reference = (p: TokenPrices, u: { promptTokens: number; cachedTokens: number; cacheWriteTokens: number; completionTokens: number }) => {
+    const cached = BigInt(Math.min(u.cachedTokens, u.promptTokens))
+    const written = BigInt(Math.min(u.cacheWriteTokens, u.promptTokens - Number(cached)))
+    const uncached = BigInt(u.promptTokens) - cached - written
+    return div(uncached * p.inputPerMtok + cached * (p.cachedInputPerMtok ?? p.inputPerMtok) + written * (p.cacheWritePerMtok ?? p.inputPerMtok) + BigInt(u.completionTokens) * p.outputPerMtok, 1_000_000n)
+  }
+
+  test('gives exactly what bigint arithmetic gives, around 2^53 and far past it', () => {
+    let seed = 42
+    const rand = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31)
+    const int = (max: number) => Math.floor(rand() * max)
+    const price = () => [0n, 1n, 75n, 150_000_000n, 15_000_000_000n, BigInt(int(2 ** 40)), 2n ** 52n + 1n, 2n ** 62n][int(8)]!
+    const tokens = () => [0, 1, 499_999, int(2 ** 20), int(2 ** 31), 1e12, 2 ** 53 + 2][int(7)]!
+    for (let i = 0; i < 50_000; i++) {
+      const p: TokenPrices = { inputPerMtok: price(), cachedInputPerMtok: rand() < 0.3 ? null : price(), cacheWritePerMtok: rand() < 0.5 ? null : price(), outputPerMtok: price() }
+      const u = { promptTokens: tokens(), cachedTokens: tokens(), cacheWriteTokens: tokens(), completionTokens: tokens() }
+      const cost = tokenCost(p, u)
+      expect(cost).toBe(reference(p, u))
+      const bps = [0, 1, 2500, 3000, 10_000, 99_999, int(1_000_000)][int(7)]!
+      expect(applyMarkup(cost, bps)).toEqual({ costNano: cost, markupNano: div(cost * BigInt(bps), 10_000n), billedNano: cost + div(cost * BigInt(bps), 10_000n) })
+    }
+  })
+})
+
 describe('applyMarkup', () => {
   test.each([
     [210_000n, 0, { costNano: 210_000n, markupNano: 0n, billedNano: 210_000n }],

@@ -28,20 +28,49 @@ export interface Charge {
 
 const MTOK = 1_000_000n
 const BPS = 10_000n
+const EXACT_BIG = 2n ** 53n
+
+/** Below this every integer is a double exactly. */
+const EXACT = 2 ** 53
+
+/** num / den rounded half up, for integers 0 ≤ num < 2^53: the remainder and the quotient are both exact. */
+function divRoundExact(num: number, den: number): number {
+  const r = num % den
+  const q = (num - r) / den
+  return r * 2 >= den ? q + 1 : q
+}
 
 /** Provider cost in nano-dollars, rounded once (half up) over the whole request. Cached tokens without a cached price pay the input price. */
 export function tokenCost(prices: TokenPrices, usage: TokenUsage): bigint {
-  const cached = BigInt(Math.min(usage.cachedTokens, usage.promptTokens))
-  const written = BigInt(Math.min(usage.cacheWriteTokens ?? 0, usage.promptTokens - Number(cached)))
-  const uncached = BigInt(usage.promptTokens) - cached - written
-  const cachedPrice = prices.cachedInputPerMtok ?? prices.inputPerMtok
-  const writePrice = prices.cacheWritePerMtok ?? prices.inputPerMtok
-  const total = uncached * prices.inputPerMtok + cached * cachedPrice + written * writePrice + BigInt(usage.completionTokens) * prices.outputPerMtok
+  const prompt = usage.promptTokens
+  const cachedN = Math.min(usage.cachedTokens, prompt)
+  const writtenN = Math.min(usage.cacheWriteTokens ?? 0, prompt - cachedN)
+  const input = prices.inputPerMtok
+  const cachedPrice = prices.cachedInputPerMtok ?? input
+  const writePrice = prices.cacheWritePerMtok ?? input
+  const output = prices.outputPerMtok
+  if (input >= 0n && cachedPrice >= 0n && writePrice >= 0n && output >= 0n && prompt >= 0 && cachedN >= 0 && writtenN >= 0 && usage.completionTokens >= 0) {
+    // In doubles when that is exact, as it is for nearly every request: products and sum of non-negative integers
+    // are exact while the sum stays below 2^53, and a product that is not would push the sum past it.
+    const total = (prompt - cachedN - writtenN) * Number(input) + cachedN * Number(cachedPrice) + writtenN * Number(writePrice) + usage.completionTokens * Number(output)
+    if (total < EXACT && Number.isInteger(total) && total >= 0) return BigInt(divRoundExact(total, 1_000_000))
+  }
+  const cached = BigInt(cachedN)
+  const written = BigInt(writtenN)
+  const uncached = BigInt(prompt) - cached - written
+  const total = uncached * input + cached * cachedPrice + written * writePrice + BigInt(usage.completionTokens) * output
   return divRound(total, MTOK)
 }
 
 /** Adds the markup (basis points of cost, rounded half up) to a provider cost. */
 export function applyMarkup(costNano: bigint, markupBps: number): Charge {
+  if (costNano >= 0n && costNano < EXACT_BIG && markupBps >= 0 && Number.isInteger(markupBps)) {
+    const product = Number(costNano) * markupBps
+    if (product < EXACT) {
+      const markupNano = BigInt(divRoundExact(product, 10_000))
+      return { costNano, markupNano, billedNano: costNano + markupNano }
+    }
+  }
   const markupNano = divRound(costNano * BigInt(markupBps), BPS)
   return { costNano, markupNano, billedNano: costNano + markupNano }
 }
