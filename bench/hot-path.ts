@@ -4,10 +4,11 @@
  * 32 requests at a time, with the upstream answering from memory. No sockets and no other process, so an A/B of a hot-path change
  * reads to about ±1 µs here where the loopback rig wanders by ±2. Uses DATABASE_URL, else an embedded Postgres.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { loadCatalog, syncCatalog } from '../src/billing/catalog.ts'
+import { completion, streamEvents } from './answers.ts'
+import { benchTenant } from './tenant.ts'
+import { loadCatalog } from '../src/billing/catalog.ts'
 import { UsageMeter } from '../src/billing/meter.ts'
 import { Breakers } from '../src/gateway/breaker.ts'
 import type { GatewayContext } from '../src/gateway/context.ts'
@@ -19,30 +20,18 @@ import type { ChatDispatch } from '../src/gateway/providers/types.ts'
 import type { UpstreamReply } from '../src/gateway/upstream-body.ts'
 import { hotRoutes } from '../src/hot-routes.ts'
 import { loadConfig } from '../src/shared/config.ts'
-import { openDatabase } from '../src/shared/db.ts'
 import { configureLog } from '../src/shared/log.ts'
-import { migrate } from '../src/shared/migrate.ts'
 import { hashSecret } from '../src/shared/secrets.ts'
-import { bootstrap } from '../src/tenancy/bootstrap.ts'
 import { findKeyContext } from '../src/tenancy/keys.ts'
 
 const stream = process.argv.includes('--stream')
 configureLog('warn')
-const dataDir = mkdtempSync(join(tmpdir(), 'viapi-hot-path-'))
-const db = await openDatabase({ databaseUrl: process.env.DATABASE_URL, dataDir })
-await migrate(db.sql)
-await syncCatalog(db.sql)
-const fx = await bootstrap(db.sql, { firmName: 'Hot path', email: `hot-${Date.now()}@bench.local`, demo: true, demoTarget: 'openai:gpt-4o-mini', markupBps: 3000 })
-await db.sql`update clients set rpm = 100000000, rpd = 1000000000 where id = ${fx.client_id!}`
-const key = fx.api_key!
+const { db, dataDir, apiKey: key } = await benchTenant('hot-path')
 const ctx = (await findKeyContext(db.sql, hashSecret(key)))!
 
 // What the mock upstream of the loopback rig answers (bench/mock-upstream.ts).
-const json = JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion', created: 1714000000, model: 'gpt-4o-mini', choices: [{ index: 0, message: { role: 'assistant', content: 'Hello! How can I help you today?' }, finish_reason: 'stop' }], usage: { prompt_tokens: 12, completion_tokens: 18, total_tokens: 30 } })
-const chunk = (delta: object, finish: string | null) => `data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: 1714000000, model: 'gpt-4o-mini', choices: [{ index: 0, delta, finish_reason: finish }], usage: null })}\n\n`
-const events = [chunk({ role: 'assistant', content: '' }, null), ...Array.from({ length: 20 }, (_, i) => chunk({ content: ` token${i}` }, null)), chunk({}, 'stop')]
-events.push(`data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: 1714000000, model: 'gpt-4o-mini', choices: [], usage: { prompt_tokens: 12, completion_tokens: 20, total_tokens: 32 } })}\n\n`, 'data: [DONE]\n\n')
-const sse = new TextEncoder().encode(events.join(''))
+const json = completion
+const sse = new TextEncoder().encode(streamEvents(20).join(''))
 
 /** An upstream answer already in memory, as the pooled client hands one over: the whole stream in one read. */
 function reply(call: ChatDispatch): UpstreamReply {

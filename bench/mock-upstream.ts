@@ -5,25 +5,14 @@
  */
 // A request whose body says "user":"paced" or "user":"hold" gets that pacing whatever the knobs: the
 // gateway forwards the body, so one mock serves every scenario.
+import { completion, streamEvents } from './answers.ts'
+
 const PACES: Record<string, { delay: number; gap: number }> = { paced: { delay: 20, gap: 5 }, hold: { delay: 0, gap: 200 } }
 const knobs = { delay: Number(process.env.MOCK_DELAY_MS ?? 0), gap: Number(process.env.MOCK_GAP_MS ?? 0) }
 const nChunks = Number(process.env.MOCK_CHUNKS ?? 20)
 
-const json = JSON.stringify({
-  id: 'chatcmpl-bench',
-  object: 'chat.completion',
-  created: 1714000000,
-  model: 'gpt-4o-mini',
-  choices: [{ index: 0, message: { role: 'assistant', content: 'Hello! How can I help you today?' }, finish_reason: 'stop' }],
-  usage: { prompt_tokens: 12, completion_tokens: 18, total_tokens: 30 },
-})
-const chunk = (delta: object, finish: string | null) =>
-  `data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: 1714000000, model: 'gpt-4o-mini', choices: [{ index: 0, delta, finish_reason: finish }], usage: null })}\n\n`
-const events = [chunk({ role: 'assistant', content: '' }, null)]
-for (let i = 0; i < nChunks; i++) events.push(chunk({ content: ` token${i}` }, null))
-events.push(chunk({}, 'stop'))
-events.push(`data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: 1714000000, model: 'gpt-4o-mini', choices: [], usage: { prompt_tokens: 12, completion_tokens: nChunks, total_tokens: 12 + nChunks } })}\n\n`)
-events.push('data: [DONE]\n\n')
+const json = completion
+const events = streamEvents(nChunks)
 const encoded = events.map((e) => new TextEncoder().encode(e))
 const whole = new TextEncoder().encode(events.join(''))
 

@@ -5,16 +5,13 @@
  * autocannon) in its own process, interleaved and rotated each round, so ratios compare like with like on a noisy
  * machine. Prints and saves a table and the targets met or missed. `--quick` is short; `--strict` exits 1 on a miss.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { cpus, tmpdir } from 'node:os'
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpus } from 'node:os'
 import { join } from 'node:path'
-import { syncCatalog } from '../src/billing/catalog.ts'
-import { openDatabase } from '../src/shared/db.ts'
-import { migrate } from '../src/shared/migrate.ts'
-import { bootstrap } from '../src/tenancy/bootstrap.ts'
 import { cpuTicks, loadGenerator, processTree, runLoad, treeRssMiB } from './load.ts'
 import { startPortkey } from './peer.ts'
 import { evaluate, type Summary } from './targets.ts'
+import { benchTenant } from './tenant.ts'
 
 const ROOT = join(import.meta.dir, '..')
 const quick = process.argv.includes('--quick')
@@ -94,14 +91,9 @@ async function main() {
   const upstreamUrl = `http://127.0.0.1:${mock.port}/v1`
   const bare = await spawnListening([process.execPath, 'bench/bare-proxy.ts'], { UPSTREAM_URL: upstreamUrl })
 
-  const dataDir = mkdtempSync(join(tmpdir(), 'viapi-bench-'))
-  const db = await openDatabase({ databaseUrl: process.env.DATABASE_URL, dataDir })
-  await migrate(db.sql)
-  await syncCatalog(db.sql)
-  const fx = await bootstrap(db.sql, { firmName: 'Bench', email: `bench-${Date.now()}@bench.local`, demo: true, demoTarget: 'openai:gpt-4o-mini', markupBps: 3000 })
-  await db.sql`update clients set rpm = 10000000, rpd = 1000000000 where id = ${fx.client_id!}`
+  const { db, dataDir, apiKey } = await benchTenant('bench')
   await db.close()
-  const auth = `Bearer ${fx.api_key}`
+  const auth = `Bearer ${apiKey}`
 
   const gateway = async (name: string, extra: Record<string, string>): Promise<Target> => {
     const port = await freePort()

@@ -1,0 +1,18 @@
+/** A bench's database and tenant: migrated, catalog synced, one firm with a demo key whose rate limits never bind. */
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { syncCatalog } from '../src/billing/catalog.ts'
+import { openDatabase, type Database } from '../src/shared/db.ts'
+import { migrate } from '../src/shared/migrate.ts'
+import { bootstrap } from '../src/tenancy/bootstrap.ts'
+
+export async function benchTenant(name: string): Promise<{ db: Database; dataDir: string; clientId: string; apiKey: string }> {
+  const dataDir = mkdtempSync(join(tmpdir(), `viapi-${name}-`))
+  const db = await openDatabase({ databaseUrl: process.env.DATABASE_URL, dataDir })
+  await migrate(db.sql)
+  await syncCatalog(db.sql)
+  const fx = await bootstrap(db.sql, { firmName: `Bench ${name}`, email: `${name}-${Date.now()}@bench.local`, demo: true, demoTarget: 'openai:gpt-4o-mini', markupBps: 3000 })
+  await db.sql`update clients set rpm = 100000000, rpd = 1000000000 where id = ${fx.client_id!}`
+  return { db, dataDir, clientId: fx.client_id!, apiKey: fx.api_key! }
+}
