@@ -50,6 +50,10 @@ test('picked rows give the same array literals as the same rows in a range; text
   expect(word(7)).toBe('openai')
   expect(word(16)).toBe('x"y\\z')
   expect(b.literals(6, 7)[7]).toBe('{0}')
+  // a column with one value throughout goes as that value alone (firm: dictionary index 1; status 200)
+  const all = b.literals(0, 20)
+  expect([all[1], all[14]]).toEqual(['{1}', '{200}'])
+  expect(all[8]!.split(',')).toHaveLength(20)
 })
 
 test('an amount outside int64 is refused rather than wrapped', () => {

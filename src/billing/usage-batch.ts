@@ -228,8 +228,8 @@ export class UsageBatch {
   }
 
   /**
-   * Rows `pick` (or from..to-1) as one Postgres array literal per column, in COLUMNS order, then the batch's
-   * distinct text values. Only request ids are text per row; flags go as 1/0, which Postgres reads as booleans.
+   * Rows `pick` (or from..to-1) as one Postgres array literal per column, in COLUMNS order (a column with one value
+   * throughout as a one-element array), then the batch's distinct text values. Only request ids are text per row; flags go as 1/0, which Postgres reads as booleans.
    */
   literals(from: number, to: number, pick?: readonly number[]): string[] {
     const n = pick ? pick.length : to - from
@@ -238,14 +238,15 @@ export class UsageBatch {
     const els = new Array<string>(n)
     for (let k = 0; k < n; k++) els[k] = arrayElement(this.ids[at(k)]!)
     out.push(`{${els.join(',')}}`)
-    // Typed arrays' own join takes ~25 ns an element; a column holding one value throughout (status, flags,
-    // cached tokens, attempt, mostly) is repeated instead, and any other goes through a plain array's join.
+    // A column holding one value throughout (status, flags, attempt, and firm, key and model within a busy key's
+    // batch) goes as that one value, which insertBatch reads back for every row; any other joins as a plain array
+    // (a typed array's own join takes ~25 ns an element).
     const numbers = (a: Int32Array | Uint8Array | Float64Array, big?: Map<number, bigint>): string => {
       if (n === 0) return '{}'
       const first = a[at(0)]!
       let same = first === first
       for (let k = 1; same && k < n; k++) same = a[at(k)] === first
-      if (same) return `{${`${first},`.repeat(n - 1)}${first}}`
+      if (same) return `{${first}}`
       const vals = new Array<number | bigint>(n)
       for (let k = 0; k < n; k++) {
         const v = a[at(k)]!

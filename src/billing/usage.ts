@@ -43,10 +43,14 @@ export interface UsageRow extends Tallies {
 // key, model, outcome) arrives as indexes into one array of the batch's distinct values, and times as epoch
 // milliseconds.
 const PARAM_TYPES = { text: 'text', dict: 'int', int: 'int', bigint: 'bigint', bool: 'bool', ms: 'bigint' } as const
-const valueOf = (sent: (typeof COLUMNS)[number][1], c: string) =>
-  sent === 'dict' ? `dict.v[${c}]` : sent === 'ms' ? `timestamptz 'epoch' + ${c} * interval '1 millisecond'` : c
+// A column holding one value for the whole batch is sent as that one value (unnest pads it with NULLs, which no
+// column otherwise holds: text NULL is dictionary index 0) and read back for every row.
+const valueOf = (sent: (typeof COLUMNS)[number][1], i: number) => {
+  const c = i === 0 ? 'c0' : `coalesce(c${i}, ($${i + 1}::${PARAM_TYPES[sent]}[])[1])`
+  return sent === 'dict' ? `dict.v[${c}]` : sent === 'ms' ? `timestamptz 'epoch' + ${c} * interval '1 millisecond'` : c
+}
 const PLAIN_INSERT = `insert into usage_events (${COLUMNS.map(([c]) => c).join(', ')})
-  select ${COLUMNS.map(([, sent], i) => valueOf(sent, `c${i}`)).join(', ')}
+  select ${COLUMNS.map(([, sent], i) => valueOf(sent, i)).join(', ')}
   from unnest(${COLUMNS.map(([, sent], i) => `$${i + 1}::${PARAM_TYPES[sent]}[]`).join(', ')}) as t(${COLUMNS.map((_, i) => `c${i}`).join(', ')}),
     (select $${COLUMNS.length + 1}::text[] as v) as dict`
 const INSERT = `${PLAIN_INSERT}
