@@ -56,10 +56,14 @@ test('picked rows give the same array literals as the same rows in a range; text
   expect(all[8]!.split(',')).toHaveLength(20)
 })
 
-test('an amount outside int64 is refused rather than wrapped', () => {
+test('an amount outside int64 or a count outside int32 is refused rather than wrapped', () => {
   const b = new UsageBatch()
   expect(() => b.push(row(1, { billedNano: 2n ** 63n }))).toThrow(RangeError)
+  expect(() => b.push(row(1, { completionTokens: 2 ** 31 }))).toThrow(RangeError)
+  expect(() => b.push(row(1, { promptTokens: 1.5 }))).toThrow(RangeError)
   expect(b.length).toBe(0)
+  b.push(row(1, { promptTokens: 2 ** 31 - 1 }))
+  expect(b.row(0).promptTokens).toBe(2 ** 31 - 1)
 })
 
 test('debits: prepaid rows with a billed amount only', () => {

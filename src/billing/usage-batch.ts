@@ -57,6 +57,7 @@ const I64_MIN = -(2n ** 63n)
 const I64_MAX = 2n ** 63n - 1n
 const SAFE = BigInt(Number.MAX_SAFE_INTEGER)
 const inI64 = (v: bigint) => v >= I64_MIN && v <= I64_MAX
+const isI32 = (v: number) => (v | 0) === v
 const NEEDS_ESCAPE = /["\\]/
 
 /** A text element of a Postgres array literal: quoted, with quotes and backslashes escaped; NULL unquoted. */
@@ -76,7 +77,7 @@ export class UsageBatch {
   private bigMoney: Map<number, bigint>[] = [new Map(), new Map(), new Map()]
   private flags: Uint8Array[]
   private times: Float64Array
-  /** The batch's distinct text values; -1 in a text column is NULL. */
+  /** The batch's distinct text values; a text column holds 1 + a value's index here, 0 for NULL. */
   private dict: string[] = []
   private dictIndex = new Map<string, number>()
   /** The previous event's value and index per text column: consecutive events mostly share them. */
@@ -98,9 +99,15 @@ export class UsageBatch {
     return b
   }
 
-  /** Queues a row. RangeError for an amount outside int64, which the bigint column could not hold either. */
+  /**
+   * Queues a row. RangeError for an amount outside int64 or a count outside int32, which their columns could not
+   * hold either (Postgres would refuse the whole batch; the typed arrays would wrap it silently).
+   */
   push(r: QueuedRow): void {
     if (!inI64(r.costNano) || !inI64(r.markupNano) || !inI64(r.billedNano)) throw new RangeError(`usage event ${r.id}: an amount is outside the range of a bigint column`)
+    if (!isI32(r.promptTokens) || !isI32(r.completionTokens) || !isI32(r.cachedTokens) || !isI32(r.status) || !isI32(r.latencyMs) || !isI32(r.attempt ?? 0)) {
+      throw new RangeError(`usage event ${r.id}: a count is outside the range of an integer column`)
+    }
     if (this.length === this.capacity) this.grow()
     const i = this.length++
     this.ids[i] = r.id

@@ -29,8 +29,9 @@ export interface Settlement {
   estimate?: () => { promptTokens: number; completionTokens: number }
 }
 
+/** A token count from an upstream's usage: a non-negative integer, at most what the usage columns (int4) hold. */
 function count(n: unknown): number {
-  return typeof n === 'number' && Number.isFinite(n) && n > 0 ? Math.floor(n) : 0
+  return typeof n === 'number' && Number.isFinite(n) && n > 0 ? Math.min(Math.floor(n), 2 ** 31 - 1) : 0
 }
 
 /** Per-request settlement state: the first settle() wins, later calls return the same block. */
