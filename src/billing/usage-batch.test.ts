@@ -39,7 +39,7 @@ test('rows come back exactly as queued, across growth, with nulls and amounts pa
 
 test('picked rows give the same array literals as the same rows in a range; text goes once, in the dictionary', () => {
   const b = UsageBatch.of(Array.from({ length: 20 }, (_, i) => row(i)))
-  expect(b.literals(0, 0, [5, 6, 7])).toEqual(b.literals(5, 8))
+  expect(b.literalsAt([5, 6, 7])).toEqual(b.literals(5, 8))
   const lit = b.literals(5, 6)
   expect(lit[0]).toBe('{"req_5"}')
   expect(lit[13]).toBe(`{${9_007_199_254_740_993n + 10n}}`)

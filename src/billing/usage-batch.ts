@@ -234,13 +234,22 @@ export class UsageBatch {
     return this.flags[2]![i] === 1 && this.moneyAt(2, i) > 0n
   }
 
+  /** Rows from..to-1 as the insert's parameters (see columns). */
+  literals(from: number, to: number): string[] {
+    return this.columns(to - from, (k) => from + k)
+  }
+
+  /** The rows at these indexes as the insert's parameters (see columns). */
+  literalsAt(rows: readonly number[]): string[] {
+    return this.columns(rows.length, (k) => rows[k]!)
+  }
+
   /**
-   * Rows `pick` (or from..to-1) as one Postgres array literal per column, in COLUMNS order (a column with one value
-   * throughout as a one-element array), then the batch's distinct text values. Only request ids are text per row; flags go as 1/0, which Postgres reads as booleans.
+   * `n` rows (the k-th is row `at(k)`) as one Postgres array literal per column, in COLUMNS order (a column with one
+   * value throughout as a one-element array), then the batch's distinct text values. Only request ids are text per
+   * row; flags go as 1/0, which Postgres reads as booleans.
    */
-  literals(from: number, to: number, pick?: readonly number[]): string[] {
-    const n = pick ? pick.length : to - from
-    const at = (k: number) => (pick ? pick[k]! : from + k)
+  private columns(n: number, at: (k: number) => number): string[] {
     const out: string[] = []
     const els = new Array<string>(n)
     for (let k = 0; k < n; k++) els[k] = arrayElement(this.ids[at(k)]!)

@@ -86,8 +86,8 @@ export async function insertBatch(sql: Pool, batch: UsageBatch, from: number, to
     return []
   }
   return sql.begin(async (tx) => {
-    if (others.length > 0) await tx.unsafe(INSERT, batch.literals(0, 0, others) as never, { prepare: true })
-    const inserted = await tx.unsafe<{ client_id: string; billed_nano: bigint }[]>(`${INSERT} returning client_id, billed_nano`, batch.literals(0, 0, prepaid) as never, { prepare: true })
+    if (others.length > 0) await tx.unsafe(INSERT, batch.literalsAt(others) as never, { prepare: true })
+    const inserted = await tx.unsafe<{ client_id: string; billed_nano: bigint }[]>(`${INSERT} returning client_id, billed_nano`, batch.literalsAt(prepaid) as never, { prepare: true })
     const debits = new Map<string, { firmId: string; amount: bigint; count: number }>()
     const firmOf = new Map(prepaid.map((i) => batch.row(i)).map((r) => [r.clientId, r.firmId]))
     for (const r of inserted) {
