@@ -59,6 +59,8 @@ const SAFE = BigInt(Number.MAX_SAFE_INTEGER)
 const inI64 = (v: bigint) => v >= I64_MIN && v <= I64_MAX
 const isI32 = (v: number) => (v | 0) === v
 const NEEDS_ESCAPE = /["\\]/
+/** Comma-separated elements that each hold an underscore and only letters, digits and underscores: never empty, never NULL. */
+const PLAIN_IDS = /^[A-Za-z0-9]*_\w*(?:,[A-Za-z0-9]*_\w*)*$/
 
 /** A text element of a Postgres array literal: quoted, with quotes and backslashes escaped; NULL unquoted. */
 export function arrayElement(v: string | null): string {
@@ -251,9 +253,11 @@ export class UsageBatch {
    */
   private columns(n: number, at: (k: number) => number): string[] {
     const out: string[] = []
-    const els = new Array<string>(n)
-    for (let k = 0; k < n; k++) els[k] = arrayElement(this.ids[at(k)]!)
-    out.push(`{${els.join(',')}}`)
+    const ids = new Array<string>(n)
+    for (let k = 0; k < n; k++) ids[k] = this.ids[at(k)]!
+    // Request ids (a prefix, an underscore, base32) need no quotes; one scan of the joined list says so for all.
+    const bare = ids.join(',')
+    out.push(`{${PLAIN_IDS.test(bare) ? bare : ids.map(arrayElement).join(',')}}`)
     // A column holding one value throughout (status, flags, attempt, and firm, key and model within a busy key's
     // batch) goes as that one value, which insertBatch reads back for every row; any other joins as a plain array
     // (a typed array's own join takes ~25 ns an element).
