@@ -89,7 +89,8 @@ const median = (xs: number[]) => {
 async function main() {
   const mock = await spawnListening([process.execPath, 'bench/mock-upstream.ts'], {})
   const upstreamUrl = `http://127.0.0.1:${mock.port}/v1`
-  const bare = await spawnListening([process.execPath, 'bench/bare-proxy.ts'], { UPSTREAM_URL: upstreamUrl })
+  // The same allocator setting `viapi serve` runs with (src/shared/allocator.ts): the floor is measured like for like.
+  const bare = await spawnListening([process.execPath, 'bench/bare-proxy.ts'], { UPSTREAM_URL: upstreamUrl, MIMALLOC_PURGE_DELAY: process.env.MIMALLOC_PURGE_DELAY ?? '-1' })
 
   const { db, dataDir, apiKey } = await benchTenant('bench')
   await db.close()

@@ -2,6 +2,7 @@
 /** @module The `viapi` command: serve, migrate, bootstrap. */
 import { parseArgs } from 'node:util'
 import { openReady } from './ready.ts'
+import { tuneAllocator } from './shared/allocator.ts'
 import { ConfigError, loadConfig, type Config } from './shared/config.ts'
 import { GatewayError, InvalidRequest } from './shared/errors.ts'
 import { configureLog, describeError, log } from './shared/log.ts'
@@ -32,6 +33,7 @@ Configuration comes from the environment (PORT, DATABASE_URL, REDIS_URL, ...): s
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv
+  if (command === 'serve') tuneAllocator()
   if (!command || command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(USAGE + '\n')
     return command ? 0 : 2

@@ -1,5 +1,6 @@
 /** Process lifecycle: graceful shutdown loses no usage event, even with a long flush interval and a stream in flight. */
 import { describe, expect, test } from 'bun:test'
+import { readFileSync } from 'node:fs'
 import OpenAI from 'openai'
 import { bootstrap } from '../src/tenancy/bootstrap.ts'
 import { startGateway, testDb, until, type DbMode } from './helpers/gateway.ts'
@@ -84,6 +85,22 @@ test('a replica that only proxies never loads the admin plane; the first admin r
     expect(await gw.stop('SIGTERM')).toBe(0)
   } finally {
     await upstream.stop()
+    await db.drop()
+  }
+})
+
+test('serve runs with mimalloc page purging off (same pid, same output), unless the operator set it', async () => {
+  const db = await testDb('postgres')
+  const environ = (pid: number) => new Map(readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]))
+  try {
+    for (const [given, expected] of [[undefined, '-1'], ['25', '25']] as const) {
+      const gw = await startGateway({ ...db.env, ...(given === undefined ? {} : { MIMALLOC_PURGE_DELAY: given }) })
+      expect(environ(gw.proc.pid).get('MIMALLOC_PURGE_DELAY')).toBe(expected)
+      expect((await fetch(`${gw.url}/readyz`)).status).toBe(200)
+      expect(await gw.stop('SIGTERM')).toBe(0)
+      expect(gw.output()).toContain('"msg":"stopped"')
+    }
+  } finally {
     await db.drop()
   }
 })
