@@ -3,7 +3,8 @@
 /**
  * mimalloc, Bun's allocator, hands pages back to the OS a few ms after they empty; a gateway under load empties and
  * refills them all the time (each request's garbage, each usage batch's buffers), so it paid for the purge on one
- * thread and the page faults on another: ~10 % of its CPU per request, measured (a bare Bun proxy saves ~10 % too).
+ * thread and the page faults on another: ~11 % of its CPU per request on the loopback bench, a third of its own
+ * in-process cost (a bare Bun proxy saves ~10 % too).
  * `viapi serve` (and the benchmarks' Bun processes) therefore run with purging off, re-executing themselves in place
  * (same pid) to set it, unless MIMALLOC_PURGE_DELAY is already set, which is left to the operator. RSS then stays at
  * its high-water mark.
