@@ -11,5 +11,9 @@
  */
 export function tuneAllocator(): void {
   if ('MIMALLOC_PURGE_DELAY' in process.env || typeof process.execve !== 'function') return
-  process.execve(process.execPath, [process.execPath, ...process.execArgv, ...process.argv.slice(1)], { ...process.env, MIMALLOC_PURGE_DELAY: '-1' })
+  try {
+    process.execve(process.execPath, [process.execPath, ...process.execArgv, ...process.argv.slice(1)], { ...process.env, MIMALLOC_PURGE_DELAY: '-1' })
+  } catch {
+    // Not re-executed (the runtime refused): serve anyway, with the allocator's defaults.
+  }
 }
