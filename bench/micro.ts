@@ -4,8 +4,12 @@ import { applyMarkup, tokenCost } from '../src/billing/pricing.ts'
 import { KeyCache } from '../src/gateway/key-cache.ts'
 import { RateLimiter, rateSpecs } from '../src/gateway/limits/rate.ts'
 import { SseTap } from '../src/gateway/sse-tap.ts'
+import { tuneAllocator } from '../src/shared/allocator.ts'
 import { hashSecret } from '../src/shared/secrets.ts'
 import type { KeyContext } from '../src/tenancy/keys.ts'
+
+// As `viapi serve` runs (src/shared/allocator.ts).
+tuneAllocator()
 
 const key = 'vi_live_' + 'a1B2c3D4'.repeat(5)
 const ctx: KeyContext = {
