@@ -16,7 +16,9 @@ import { benchTenant } from './tenant.ts'
 const ROOT = join(import.meta.dir, '..')
 const quick = process.argv.includes('--quick')
 const strict = process.argv.includes('--strict')
-const seconds = quick ? 3 : 6
+const seconds = quick ? 2 : 6
+/** Seconds of each one-connection latency run. */
+const latencySeconds = quick ? 1 : 4
 const rounds = 2
 const conns = quick ? [32] : [32, 128]
 const heldStreams = Number(process.env.BENCH_STREAMS ?? (quick ? 1000 : 10_000))
@@ -152,8 +154,8 @@ async function main() {
       }
       // One connection, one request at a time, timed by a client with µs resolution.
       for (const t of order) {
-        const r = await runJson([process.execPath, 'bench/latency.ts', t.url, JSON.stringify(t.headers), bodyFor(t, stream), String(quick ? 2 : 4)])
-        record({ scenario: stream ? 'stream-1' : 'json-1', conns: 1, target: t.name, round, rps: r.requests! / (quick ? 2 : 4), p50Ms: r.p50_ms!, p99Ms: r.p99_ms!, errors: r.errors!, cpuUsPerReq: NaN, rssMidMiB: null, rssPeakMiB: treeRssMiB(t.pid) })
+        const r = await runJson([process.execPath, 'bench/latency.ts', t.url, JSON.stringify(t.headers), bodyFor(t, stream), String(latencySeconds)])
+        record({ scenario: stream ? 'stream-1' : 'json-1', conns: 1, target: t.name, round, rps: r.requests! / latencySeconds, p50Ms: r.p50_ms!, p99Ms: r.p99_ms!, errors: r.errors!, cpuUsPerReq: NaN, rssMidMiB: null, rssPeakMiB: treeRssMiB(t.pid) })
       }
     }
     // Paced upstream (20 ms to answer, 5 ms between chunks): time to first byte and the gap between chunks.
