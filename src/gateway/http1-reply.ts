@@ -1,7 +1,7 @@
 /**
- * @module The pooled client's side of an answer (http1.ts parses the wire): its headers, looked up in the head as
- * received, and its body as the gateway reads it, queued until read, decoded when compressed, read ahead at most
- * `highWater` bytes before the socket pauses.
+ * @module The pooled client's side of an answer (http1-framing.ts reads it off the wire): its headers, looked up
+ * in the head as received, and its body as the gateway reads it, queued until read, decoded when compressed, read
+ * ahead at most `highWater` bytes before the socket pauses.
  */
 import type { Transform } from 'node:stream'
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib'

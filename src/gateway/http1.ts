@@ -6,7 +6,8 @@
  * what the gateway needs: one request with a known body, no redirects followed, responses framed by
  * content-length, chunked encoding or close, and gzip/deflate/br decoded should an upstream send them anyway.
  */
-import { Reply, ReplyHeaders, UpstreamProtocolError, type BodySource } from './http1-reply.ts'
+import { AnswerFramer, type FramingSink } from './http1-framing.ts'
+import { Reply, UpstreamProtocolError, type BodySource, type ReplyHeaders } from './http1-reply.ts'
 import { replyOf, type UpstreamReply } from './upstream-body.ts'
 
 export interface Http1Request {
@@ -24,14 +25,10 @@ export interface Http1Request {
 const IDLE_S = 30
 /** Idle connections kept per origin; more are closed once their request ends. */
 const MAX_IDLE = 256
-/** A response head larger than this is not an HTTP answer we will read. */
-const MAX_HEAD = 64 * 1024
 /** Queued body bytes past which the socket stops reading until the consumer catches up (backpressure). */
 const HIGH_WATER = 1 << 20
 
-const CRLFCRLF = Buffer.from('\r\n\r\n')
 const EMPTY = Buffer.alloc(0)
-const CRLF = Buffer.from('\r\n')
 const BAD_HEADER = /[\r\n\0]/
 
 type Sock = Bun.Socket<Conn>
@@ -201,18 +198,7 @@ const HANDLERS: Bun.SocketHandler<Conn> = {
   timeout: (s: Sock) => s.data.destroy(),
 }
 
-const enum Phase {
-  Head,
-  Fixed,
-  ChunkSize,
-  ChunkData,
-  ChunkEnd,
-  Trailers,
-  UntilClose,
-  Done,
-}
-
-class Conn implements BodySource {
+class Conn implements BodySource, FramingSink {
   socket: Sock | null = null
   /** A TLS exchange waiting for the handshake. */
   awaiting: Exchange | null = null
@@ -221,13 +207,7 @@ class Conn implements BodySource {
   served = 0
   private closed = false
   private unwritten: Buffer | null = null
-  private phase = Phase.Head
-  /** An incomplete head, chunk-size or trailer line, until the rest arrives. */
-  private held: Buffer | null = null
-  private left = 0
-  private keepAlive = false
-  /** Seconds this connection may wait idle in the pool. */
-  private idleS = IDLE_S
+  private readonly framer = new AnswerFramer(this, IDLE_S)
   private reply: Reply | null = null
 
   constructor(readonly origin: Origin) {}
@@ -242,8 +222,7 @@ class Conn implements BodySource {
     this.exchange = ex
     ex.attach(this)
     this.served++
-    this.phase = Phase.Head
-    this.held = null
+    this.framer.expect()
     this.write(ex.wire)
   }
 
@@ -277,14 +256,14 @@ class Conn implements BodySource {
     this.exchange = null
     this.awaiting = null
     if (!ex || !first) return
-    if (this.phase === Phase.UntilClose) return this.finish(false)
+    if (this.framer.untilClose) return this.complete(false)
     if (this.reply) ex.fail(err ?? new UpstreamProtocolError('the upstream closed the connection mid-answer'))
     else ex.lost(this, err)
   }
 
   onData(d: Buffer): void {
     try {
-      this.parse(d)
+      this.framer.push(d)
     } catch (err) {
       const ex = this.exchange
       this.destroy()
@@ -292,138 +271,27 @@ class Conn implements BodySource {
     }
   }
 
-  private parse(d: Buffer): void {
-    let buf = d
-    while (buf.length > 0) {
-      if (!this.exchange) {
-        // Bytes past the end of the answer: this connection's framing can no longer be trusted.
-        this.destroy()
-        return
-      }
-      switch (this.phase) {
-        case Phase.Head: {
-          const r = this.scan(buf, CRLFCRLF, MAX_HEAD, 'the upstream answer head is too large')
-          if (!r) return
-          buf = r.buf.subarray(r.at + 4)
-          this.onHead(r.buf.toString('latin1', 0, r.at))
-          break
-        }
-        case Phase.Fixed:
-          buf = this.take(buf)
-          if (this.left === 0) this.finish(this.keepAlive)
-          break
-        case Phase.UntilClose:
-          this.reply!.body(buf)
-          return
-        case Phase.ChunkSize: {
-          const r = this.scan(buf, CRLF, 1024, 'invalid chunked encoding')
-          if (!r) return
-          // The size in hex, maybe followed by ";extensions" (ignored).
-          const line = r.buf.toString('latin1', 0, r.at)
-          if (!/^[0-9a-fA-F]{1,8}(?:[ \t;]|$)/.test(line)) throw new UpstreamProtocolError('invalid chunked encoding')
-          const size = parseInt(line, 16)
-          buf = r.buf.subarray(r.at + 2)
-          if (size === 0) this.phase = Phase.Trailers
-          else {
-            this.left = size
-            this.phase = Phase.ChunkData
-          }
-          break
-        }
-        case Phase.ChunkData:
-          buf = this.take(buf)
-          if (this.left === 0) {
-            this.phase = Phase.ChunkEnd
-            this.left = 2
-          }
-          break
-        case Phase.ChunkEnd: {
-          // The CRLF after a chunk's data, possibly split across reads.
-          const take = Math.min(this.left, buf.length)
-          this.left -= take
-          buf = buf.subarray(take)
-          if (this.left === 0) this.phase = Phase.ChunkSize
-          break
-        }
-        case Phase.Trailers: {
-          // Trailer lines (ignored) up to an empty one; without trailers, just the empty line.
-          const r = this.scan(buf, CRLF, MAX_HEAD, 'invalid chunked encoding')
-          if (!r) return
-          buf = r.buf.subarray(r.at + 2)
-          if (r.at === 0) {
-            this.finish(this.keepAlive && buf.length === 0)
-            return
-          }
-          break
-        }
-        case Phase.Done:
-          throw new UpstreamProtocolError('the upstream sent more than its answer')
-      }
-    }
-  }
-
-  /** Passes up to `left` body bytes of `buf` to the reply; returns the rest. */
-  private take(buf: Buffer): Buffer {
-    const n = Math.min(this.left, buf.length)
-    this.left -= n
-    this.reply!.body(n === buf.length ? buf : buf.subarray(0, n))
-    return buf.subarray(n)
-  }
-
-  /** `d` after the bytes held back, and where `delim` is in it; null (all of it held back) until `delim` arrives. */
-  private scan(d: Buffer, delim: Buffer, max: number, tooLong: string): { buf: Buffer; at: number } | null {
-    const buf = this.held ? Buffer.concat([this.held, d]) : d
-    this.held = null
-    const at = buf.indexOf(delim)
-    if (at !== -1) return { buf, at }
-    if (buf.length > max) throw new UpstreamProtocolError(tooLong)
-    this.held = Buffer.from(buf)
-    return null
-  }
-
-  private onHead(text: string): void {
-    const m = /^HTTP\/1\.([01]) (\d{3})/.exec(text)
-    if (!m) throw new UpstreamProtocolError('the upstream did not answer HTTP/1.1')
-    const status = Number(m[2])
-    const headers = new ReplyHeaders(text)
-    // 1xx (100 Continue, 103 Early Hints): the real head follows.
-    if (status < 200) return
-    const te = headers.get('transfer-encoding')
-    const connection = headers.get('connection')?.toLowerCase() ?? ''
-    this.keepAlive = m[1] === '1' && !connection.includes('close')
-    const hint = /timeout=(\d+)/i.exec(headers.get('keep-alive') ?? '')
-    if (hint) this.idleS = Math.min(IDLE_S, Number(hint[1]) - 1)
-    if (this.idleS < 1) this.keepAlive = false
-    const ex = this.exchange!
+  head(status: number, headers: ReplyHeaders): void {
     const reply = new Reply(status, headers, this, HIGH_WATER)
     this.reply = reply
-    if (status === 204 || status === 304) this.phase = Phase.Done
-    else if (te !== null) {
-      // A transfer coding before chunked (gzip, chunked) would need decoding of its own: no upstream sends one.
-      if (te.trim().toLowerCase() !== 'chunked') throw new UpstreamProtocolError(`unsupported transfer-encoding ${te}`)
-      this.phase = Phase.ChunkSize
-    } else {
-      const cl = headers.get('content-length')
-      if (cl !== null) {
-        if (!/^\d+$/.test(cl.trim())) throw new UpstreamProtocolError('invalid content-length')
-        this.left = Number(cl)
-        this.phase = this.left === 0 ? Phase.Done : Phase.Fixed
-      } else {
-        this.phase = Phase.UntilClose
-        this.keepAlive = false
-      }
-    }
-    ex.headed(reply)
-    if (this.phase === Phase.Done) this.finish(this.keepAlive)
+    this.exchange!.headed(reply)
+  }
+
+  body(chunk: Buffer): void {
+    this.reply!.body(chunk)
+  }
+
+  excess(): void {
+    this.destroy()
   }
 
   /** The answer's body has all arrived: the reply ends and the connection goes back to the pool, or closes. */
-  private finish(reusable: boolean): void {
+  complete(reusable: boolean): void {
     const ex = this.exchange
     const reply = this.reply
     this.exchange = null
     this.reply = null
-    this.phase = Phase.Done
+    this.framer.stop()
     ex?.done()
     reply?.end()
     // An answer that came before the whole request was written (an early 413, say) leaves the connection mid-request.
@@ -435,7 +303,7 @@ class Conn implements BodySource {
     const s = this.socket!
     if (this.paused) this.resume()
     if (this.origin.idle.length >= MAX_IDLE) return this.destroy()
-    s.timeout(this.idleS)
+    s.timeout(this.framer.idleS)
     this.origin.idle.push(this)
   }
 
@@ -444,6 +312,7 @@ class Conn implements BodySource {
     const ex = this.exchange
     this.exchange = null
     this.reply = null
+    this.framer.stop()
     ex?.done()
     this.destroy()
   }
