@@ -36,6 +36,11 @@ export function orderTargets(spec: RouteSpec, random: () => number = Math.random
   return [spec.targets[first]!, ...spec.targets.filter((_, i) => i !== first)]
 }
 
+/** A catalog model as a target. */
+function targetOf(model: CatalogModel): Target {
+  return { provider: model.provider, modelId: model.id, upstreamModel: model.upstreamModel, model, key: `${model.provider}:${model.id}` }
+}
+
 function targetFor(spec: string, catalog: ReadonlyMap<string, CatalogModel>): Target | null {
   const colon = spec.indexOf(':')
   if (colon <= 0) return null
@@ -43,7 +48,7 @@ function targetFor(spec: string, catalog: ReadonlyMap<string, CatalogModel>): Ta
   const id = spec.slice(colon + 1)
   const model = catalog.get(id)
   if (!model || model.provider !== provider) return null
-  return { provider, modelId: model.id, upstreamModel: model.upstreamModel, model, key: `${provider}:${model.id}` }
+  return targetOf(model)
 }
 
 /**
@@ -61,7 +66,7 @@ export function resolveTargets(requested: string, routes: RouteTable, catalog: R
     return out
   }
   const direct = catalog.get(requested)
-  if (direct) return [{ provider: direct.provider, modelId: direct.id, upstreamModel: direct.upstreamModel, model: direct, key: `${direct.provider}:${direct.id}` }]
+  if (direct) return [targetOf(direct)]
   const spec = targetFor(requested, catalog)
   return spec ? [spec] : []
 }
