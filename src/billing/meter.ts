@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import type { Pool } from '../shared/db.ts'
 import { describeError, log } from '../shared/log.ts'
 import { insertBatch, insertUsage, type UsageRow } from './usage.ts'
-import { UsageBatch } from './usage-batch.ts'
+import { UsageBatch, type HeldRow } from './usage-batch.ts'
 
 export type Outcome = 'ok' | 'upstream_error' | 'upstream_rejected' | 'timeout' | 'client_abort' | 'shutdown' | 'internal_error'
 
@@ -30,12 +30,10 @@ export interface MeterOptions {
   onDebited?: (clientIds: string[]) => void
 }
 
-type Row = UsageRow & { prepaid: boolean }
-
-const toJson = (r: Row) => JSON.stringify(r, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))
+const toJson = (r: HeldRow) => JSON.stringify(r, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))
 
 /** A spilled line: this version's shape, or the snake_case one earlier versions wrote. */
-function fromJson(line: string): Row {
+function fromJson(line: string): HeldRow {
   const o = JSON.parse(line) as Record<string, unknown>
   const f = (camel: string, snake: string): unknown => (camel in o ? o[camel] : o[snake])
   return {
@@ -169,7 +167,7 @@ export class UsageMeter {
     this.queue = UsageBatch.of(rows.slice(count))
   }
 
-  private spill(rows: Row[]): void {
+  private spill(rows: HeldRow[]): void {
     mkdirSync(this.opts.spillDir, { recursive: true })
     const file = join(this.opts.spillDir, `usage-${Date.now()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}.jsonl`)
     // Written aside and renamed: a replay never reads a file still being written.
@@ -222,7 +220,7 @@ export class UsageMeter {
       } catch {
         continue // another process claimed it first
       }
-      const rows: Row[] = []
+      const rows: HeldRow[] = []
       for (const line of readFileSync(claimed, 'utf8').split('\n')) {
         if (!line) continue
         try {

@@ -1,7 +1,7 @@
 import { expect, test } from 'bun:test'
-import { UsageBatch, type QueuedRow } from './usage-batch.ts'
+import { UsageBatch, type HeldRow, type QueuedRow } from './usage-batch.ts'
 
-const row = (i: number, over: Partial<QueuedRow> = {}): QueuedRow & { prepaid: boolean } => ({
+const row = (i: number, over: Partial<QueuedRow> = {}): HeldRow => ({
   id: `req_${i}`,
   firmId: 'firm_a',
   clientId: i % 2 ? 'cli_odd' : 'cli_even',

@@ -39,6 +39,8 @@ export const COLUMNS = [
 
 /** A usage row as the meter queues it: with whether the client was on prepaid billing when it ran. */
 export type QueuedRow = UsageRow & { prepaid?: boolean }
+/** A queued row as read back: whether the client was prepaid is always said. */
+export type HeldRow = UsageRow & { prepaid: boolean }
 
 const TEXT = ['firmId', 'clientId', 'keyId', 'endpoint', 'modelRequested', 'modelUsed', 'provider', 'outcome', 'errorCode'] as const
 const INT_COLUMNS = 6
@@ -191,7 +193,7 @@ export class UsageBatch {
   }
 
   /** Row i as an object (spill files, prepaid debits). */
-  row(i: number): QueuedRow & { prepaid: boolean } {
+  row(i: number): HeldRow {
     const t = (f: TextField) => this.textAt(TEXT.indexOf(f), i)
     return {
       id: this.ids[i]!,
@@ -220,7 +222,7 @@ export class UsageBatch {
     }
   }
 
-  rows(from = 0, to = this.length): (QueuedRow & { prepaid: boolean })[] {
+  rows(from = 0, to = this.length): HeldRow[] {
     const out = []
     for (let i = from; i < to; i++) out.push(this.row(i))
     return out
