@@ -68,7 +68,6 @@ export class UsageMeter {
   private queue = new UsageBatch()
   /** Earlier events whose write failed, oldest first: written before the queue. */
   private held: UsageBatch[] = []
-  private heldCount = 0
   private timer: ReturnType<typeof setInterval> | null = null
   private flushing: Promise<void> | null = null
   private replaying: Promise<number> | null = null
@@ -86,7 +85,9 @@ export class UsageMeter {
   }
 
   get queued(): number {
-    return this.heldCount + this.queue.length
+    let n = this.queue.length
+    for (const h of this.held) n += h.length
+    return n
   }
 
   start(): void {
@@ -119,7 +120,6 @@ export class UsageMeter {
     const pending = [...this.held, this.queue]
     const total = this.queued
     this.held = []
-    this.heldCount = 0
     // Sized for a flush like this one, so a steady load does not regrow the columns every interval.
     this.queue = new UsageBatch(Math.min(1 << 16, Math.max(256, this.queue.length)))
     for (let b = 0; b < pending.length; b++) {
@@ -134,7 +134,6 @@ export class UsageMeter {
         }
       } catch (err) {
         this.held = [done === 0 ? batch : batch.slice(done), ...pending.slice(b + 1)]
-        this.heldCount = this.held.reduce((n, h) => n + h.length, 0)
         log.warn('usage events not written yet; will retry', { queued: this.queued, error: describeError(err) })
         return
       }
@@ -163,7 +162,6 @@ export class UsageMeter {
     const rows = [...this.held, this.queue].flatMap((b) => b.rows())
     this.spill(rows.slice(0, count))
     this.held = []
-    this.heldCount = 0
     this.queue = UsageBatch.of(rows.slice(count))
   }
 
