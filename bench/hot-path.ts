@@ -7,7 +7,7 @@
 import { readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { completion, streamEvents } from './answers.ts'
-import { benchTenant } from './tenant.ts'
+import { benchTenant, removeBenchTenant } from './tenant.ts'
 import { loadCatalog } from '../src/billing/catalog.ts'
 import { UsageMeter } from '../src/billing/meter.ts'
 import { Breakers } from '../src/gateway/breaker.ts'
@@ -29,7 +29,7 @@ import { findKeyContext } from '../src/tenancy/keys.ts'
 tuneAllocator()
 const stream = process.argv.includes('--stream')
 configureLog('warn')
-const { db, dataDir, apiKey: key } = await benchTenant('hot-path')
+const { db, dataDir, firmId, apiKey: key } = await benchTenant('hot-path')
 const ctx = (await findKeyContext(db.sql, hashSecret(key)))!
 
 // What the mock upstream of the loopback rig answers (bench/mock-upstream.ts).
@@ -120,6 +120,7 @@ const spread = (xs: number[]) => {
 console.log(JSON.stringify({ scenario: stream ? 'stream' : 'json', cpu_us_per_request: spread(perRequest), ...(onThread.length ? { request_thread_us_per_request: spread(onThread) } : {}) }))
 await meter.drain()
 gw.inflight.stop()
+await removeBenchTenant(db, firmId)
 await db.close()
 rmSync(dataDir, { recursive: true, force: true })
 process.exit(0)

@@ -11,7 +11,8 @@ import { join } from 'node:path'
 import { cpuTicks, loadGenerator, processTree, runLoad, treeRssMiB } from './load.ts'
 import { startPortkey } from './peer.ts'
 import { evaluate, type Summary } from './targets.ts'
-import { benchTenant } from './tenant.ts'
+import { openDatabase } from '../src/shared/db.ts'
+import { benchTenant, removeBenchTenant } from './tenant.ts'
 
 const ROOT = join(import.meta.dir, '..')
 const quick = process.argv.includes('--quick')
@@ -94,8 +95,9 @@ async function main() {
   // The same allocator setting `viapi serve` runs with (src/shared/allocator.ts): the floor is measured like for like.
   const bare = await spawnListening([process.execPath, 'bench/bare-proxy.ts'], { UPSTREAM_URL: upstreamUrl, MIMALLOC_PURGE_DELAY: process.env.MIMALLOC_PURGE_DELAY ?? '-1' })
 
-  const { db, dataDir, apiKey } = await benchTenant('bench')
+  const { db, dataDir, firmId, apiKey } = await benchTenant('bench')
   await db.close()
+  tenant = { dataDir, firmId }
   const auth = `Bearer ${apiKey}`
 
   const gateway = async (name: string, extra: Record<string, string>): Promise<Target> => {
@@ -194,9 +196,11 @@ async function main() {
   writeFileSync(join(ROOT, 'bench/results', `${stamp}.json`), JSON.stringify({ date: new Date().toISOString(), quick, seconds, rounds, loadGenerator, cores, rows, targets: report.targets }, null, 2))
   writeFileSync(join(ROOT, 'bench/results', `${stamp}.md`), report.markdown + '\n')
   console.log(`\n${report.markdown}\n\nSaved bench/results/${stamp}.json and .md. Absolute numbers depend on the machine; compare the ratios.`)
-  rmSync(dataDir, { recursive: true, force: true })
   return report.missed
 }
+
+/** The run's tenant, removed at the end (its gateways have written their last usage by then). */
+let tenant = null as { dataDir: string; firmId: string } | null
 
 let missed = 0
 try {
@@ -204,5 +208,10 @@ try {
 } finally {
   for (const p of procs) p.kill('SIGTERM')
   await Promise.all(procs.map((p) => p.exited))
+  if (tenant && process.env.DATABASE_URL) {
+    const db = await openDatabase({ databaseUrl: process.env.DATABASE_URL, dataDir: tenant.dataDir })
+    await removeBenchTenant(db, tenant.firmId).finally(() => db.close())
+  }
+  if (tenant) rmSync(tenant.dataDir, { recursive: true, force: true })
 }
 process.exit(strict && missed > 0 ? 1 : 0)

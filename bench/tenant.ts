@@ -7,12 +7,23 @@ import { openDatabase, type Database } from '../src/shared/db.ts'
 import { migrate } from '../src/shared/migrate.ts'
 import { bootstrap } from '../src/tenancy/bootstrap.ts'
 
-export async function benchTenant(name: string): Promise<{ db: Database; dataDir: string; clientId: string; apiKey: string }> {
+export async function benchTenant(name: string): Promise<{ db: Database; dataDir: string; firmId: string; clientId: string; apiKey: string }> {
   const dataDir = mkdtempSync(join(tmpdir(), `viapi-${name}-`))
   const db = await openDatabase({ databaseUrl: process.env.DATABASE_URL, dataDir })
   await migrate(db.sql)
   await syncCatalog(db.sql)
   const fx = await bootstrap(db.sql, { firmName: `Bench ${name}`, email: `${name}-${Date.now()}@bench.local`, demo: true, demoTarget: 'openai:gpt-4o-mini', markupBps: 3000 })
   await db.sql`update clients set rpm = 100000000, rpd = 1000000000 where id = ${fx.client_id!}`
-  return { db, dataDir, clientId: fx.client_id!, apiKey: fx.api_key! }
+  return { db, dataDir, firmId: fx.firm_id, clientId: fx.client_id!, apiKey: fx.api_key! }
+}
+
+/**
+ * Removes what benchTenant made from a shared database (DATABASE_URL): the firm with all that cascades from it, its
+ * usage rows and its audit trail. Each run would otherwise leave ~100,000 usage rows behind, and later runs would
+ * measure inserts into an ever larger table.
+ */
+export async function removeBenchTenant(db: Database, firmId: string): Promise<void> {
+  await db.sql`delete from usage_events where firm_id = ${firmId}`
+  await db.sql`delete from audit_log where firm_id = ${firmId}`
+  await db.sql`delete from firms where id = ${firmId}`
 }
