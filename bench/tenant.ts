@@ -19,8 +19,8 @@ export async function benchTenant(name: string): Promise<{ db: Database; dataDir
 
 /**
  * Removes what benchTenant made from a shared database (DATABASE_URL): the firm with all that cascades from it, its
- * usage rows and its audit trail. Each run would otherwise leave ~100,000 usage rows behind, and later runs would
- * measure inserts into an ever larger table.
+ * usage rows and its audit trail: a full run writes a million or more usage rows, and one run's data should not
+ * be the next one's baseline.
  */
 export async function removeBenchTenant(db: Database, firmId: string): Promise<void> {
   await db.sql`delete from usage_events where firm_id = ${firmId}`
