@@ -165,7 +165,9 @@ async function completeJson(gw: GatewayContext, res: UpstreamReply, meter: Reque
   const block = meter.settle({ status: 200, outcome: 'ok', usage })
   const end = text.lastIndexOf('}')
   const body = `${text.slice(0, end)},"viapi":${JSON.stringify(block)}}`
-  return new Response(body, { status: 200, headers: { ...headers, 'content-type': 'application/json' } as Record<string, string> })
+  // The request's own header object, completed: nothing else reads it once the answer is built.
+  headers['content-type'] = 'application/json'
+  return new Response(body, { status: 200, headers: headers as Record<string, string> })
 }
 
 /** Reads until the tap yields the first client bytes; garbage, an early end or a reset here lets the next target try. */

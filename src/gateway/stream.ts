@@ -108,7 +108,7 @@ export function streamToClient(p: StreamParts): Response {
     },
   }
   // DOM typings (pulled in by dependencies) shadow Bun's direct-source overload.
-  return new Response(new ReadableStream(source as unknown as UnderlyingDefaultSource<Uint8Array>), { status: 200, headers: { ...p.headers, ...SSE_HEADERS } as Record<string, string> })
+  return new Response(new ReadableStream(source as unknown as UnderlyingDefaultSource<Uint8Array>), { status: 200, headers: Object.assign(p.headers, SSE_HEADERS) as Record<string, string> })
 }
 
 function describeBreak(reason: unknown): [Outcome, string, string] {
