@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { msUntil, msUntilFull, refill, take, type Bucket } from './bucket.ts'
+import { msUntil, msUntilFull, refill, refillInPlace, take, type Bucket } from './bucket.ts'
 
 const rpm60 = 60 / 60_000 // one token a second
 
@@ -11,7 +11,13 @@ describe('token bucket', () => {
     ['clock going backwards refills nothing', { tokens: 5, updatedAt: 5000 }, 4000, 5],
     ['debt is paid back by refill', { tokens: -3, updatedAt: 0 }, 2000, -1],
   ] as [string, Bucket, number, number][])('%s', (_n, b, now, tokens) => {
+    const before = { ...b }
     expect(refill(b, 60, rpm60, now).tokens).toBeCloseTo(tokens, 9)
+    expect(b).toEqual(before)
+    // In place: the same figures, on the bucket itself.
+    refillInPlace(b, 60, rpm60, now)
+    expect(b.tokens).toBeCloseTo(tokens, 9)
+    expect(b.updatedAt).toBe(Math.max(now, before.updatedAt))
   })
 
   test('a full minute bucket admits exactly its capacity at once, then one per second', () => {
@@ -27,8 +33,8 @@ describe('token bucket', () => {
   })
 
   test('time to full', () => {
-    expect(msUntilFull({ tokens: 30, updatedAt: 0 }, 60, rpm60)).toBe(30_000)
-    expect(msUntilFull({ tokens: 60, updatedAt: 0 }, 60, rpm60)).toBe(0)
+    expect(msUntilFull(30, 60, rpm60)).toBe(30_000)
+    expect(msUntilFull(60, 60, rpm60)).toBe(0)
   })
 
   test('take refuses fractional shortfalls', () => {

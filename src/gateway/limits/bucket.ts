@@ -1,6 +1,6 @@
 /**
- * @module Token-bucket arithmetic (pure): a bucket holds up to `capacity` tokens and refills at `ratePerMs`;
- * a request takes one. Times are ms; token counts may be fractional, and negative after an overshoot.
+ * @module Token-bucket arithmetic: a bucket holds up to `capacity` tokens and refills at `ratePerMs`; a request
+ * takes one. Times are ms; token counts may be fractional, and negative after an overshoot.
  */
 
 export interface Bucket {
@@ -10,8 +10,16 @@ export interface Bucket {
 
 /** The bucket as it stands at `now` (refilled, never above capacity; a clock that went backwards refills nothing). */
 export function refill(b: Bucket, capacity: number, ratePerMs: number, now: number): Bucket {
+  const out = { tokens: b.tokens, updatedAt: b.updatedAt }
+  refillInPlace(out, capacity, ratePerMs, now)
+  return out
+}
+
+/** As refill, changing `b` itself: the rate limiter keeps one state per bucket instead of a new object per request. */
+export function refillInPlace(b: Bucket, capacity: number, ratePerMs: number, now: number): void {
   const elapsed = Math.max(0, now - b.updatedAt)
-  return { tokens: Math.min(capacity, b.tokens + elapsed * ratePerMs), updatedAt: Math.max(now, b.updatedAt) }
+  b.tokens = Math.min(capacity, b.tokens + elapsed * ratePerMs)
+  b.updatedAt = Math.max(now, b.updatedAt)
 }
 
 /** Takes `n` tokens if there are that many; returns whether it did. Mutates the (already refilled) bucket. */
@@ -27,9 +35,9 @@ export function msUntil(b: Bucket, ratePerMs: number, n = 1): number {
   return ratePerMs > 0 ? ceilMs((n - b.tokens) / ratePerMs) : Number.POSITIVE_INFINITY
 }
 
-/** ms until the bucket is full again. */
-export function msUntilFull(b: Bucket, capacity: number, ratePerMs: number): number {
-  return b.tokens >= capacity ? 0 : ceilMs((capacity - b.tokens) / ratePerMs)
+/** ms until a bucket holding `tokens` is full again. */
+export function msUntilFull(tokens: number, capacity: number, ratePerMs: number): number {
+  return tokens >= capacity ? 0 : ceilMs((capacity - tokens) / ratePerMs)
 }
 
 export const MINUTE = 60_000

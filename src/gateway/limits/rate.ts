@@ -8,7 +8,7 @@
  * empty waits for the next sync (tens of ms) instead of being refused on a stale view; a request with tokens
  * at hand never waits.
  */
-import { DAY, MINUTE, msUntil, msUntilFull, refill, take, type Bucket } from './bucket.ts'
+import { DAY, MINUTE, msUntil, msUntilFull, refillInPlace, take, type Bucket } from './bucket.ts'
 
 export const DEFAULT_RPM = 60
 export const DEFAULT_RPD = 10_000
@@ -112,7 +112,7 @@ export class RateLimiter {
       else b.state = { tokens: Math.min(capacity * share, b.lease + Math.max(0, b.pool) * share), updatedAt: now }
       b.leased = leasing
     }
-    if (!leasing) b.state = refill(b.state, capacity * share, ratePerMs * share, now)
+    if (!leasing) refillInPlace(b.state, capacity * share, ratePerMs * share, now)
     b.touchedAt = now
     return b
   }
@@ -151,7 +151,8 @@ export class RateLimiter {
         b.admitted++
       }
     }
-    return { ok: !refused, headers: this.headers(specs, buckets, leasing, share), ...(refused ? { refused } : {}) }
+    const headers = this.headers(specs, buckets, leasing, share)
+    return refused ? { ok: false, headers, refused } : { ok: true, headers }
   }
 
   /** Returns the token admit() took from each bucket (the request was refused for another reason). */
@@ -165,23 +166,30 @@ export class RateLimiter {
     }
   }
 
-  /** X-RateLimit-* for the binding (least remaining) bucket of each window. */
+  /** X-RateLimit-* for the binding (least remaining) bucket of each window. Runs per request: no objects but the result. */
   private headers(specs: RateSpec[], buckets: LocalBucket[], leasing: boolean, share: number): Record<string, string> {
     const out: Record<string, string> = {}
     for (const w of WINDOWS) {
-      let best: { limit: number; remaining: number; resetMs: number } | null = null
+      let binding = -1
+      let remaining = 0
+      let level = 0
       for (let i = 0; i < specs.length; i++) {
         if (specs[i]!.window !== w) continue
         const b = buckets[i]!
-        const level = leasing ? b.pool + b.lease : b.state.tokens / share
-        const remaining = Math.max(0, Math.min(b.capacity, Math.floor(level + 1e-9)))
-        if (!best || remaining < best.remaining) best = { limit: b.capacity, remaining, resetMs: msUntilFull({ tokens: level, updatedAt: 0 }, b.capacity, b.ratePerMs) }
+        const l = leasing ? b.pool + b.lease : b.state.tokens / share
+        const r = Math.max(0, Math.min(b.capacity, Math.floor(l + 1e-9)))
+        if (binding === -1 || r < remaining) {
+          binding = i
+          remaining = r
+          level = l
+        }
       }
-      if (!best) continue
+      if (binding === -1) continue
+      const b = buckets[binding]!
       const names = HEADER_NAMES[w]
-      out[names.limit] = String(best.limit)
-      out[names.remaining] = String(best.remaining)
-      out[names.reset] = String(Math.ceil(best.resetMs / 1000))
+      out[names.limit] = String(b.capacity)
+      out[names.remaining] = String(remaining)
+      out[names.reset] = String(Math.ceil(msUntilFull(level, b.capacity, b.ratePerMs) / 1000))
     }
     return out
   }
