@@ -71,14 +71,11 @@ function probes(gw: GatewayContext, db: Database) {
 }
 
 export function hotRoutes(gw: GatewayContext, db: Database) {
-  const chat = async (request: Request): Promise<Response> => {
+  // Not an async function of its own: one async level fewer a request (each costs ~0.25 KB of heap).
+  const chat = (request: Request): Promise<Response> => {
     const requestId = newId('req')
     const headers: Record<string, string> = { [REQUEST_ID]: requestId }
-    try {
-      return await handleChat(gw, request, requestId, headers)
-    } catch (err) {
-      return renderError(err, requestId, '/v1/proxy/chat/completions', headers)
-    }
+    return handleChat(gw, request, requestId, headers).catch((err: unknown) => renderError(err, requestId, '/v1/proxy/chat/completions', headers))
   }
   return {
     ...probes(gw, db),

@@ -36,7 +36,8 @@ export class ClientGone extends Error {
  */
 export async function handleChat(gw: GatewayContext, request: Request, requestId: string, headers: Record<string, string | number>): Promise<Response> {
   const startedAt = performance.now()
-  const entry = await authenticate(gw.keys, request.headers, Date.now())
+  const authenticated = authenticate(gw.keys, request.headers, Date.now())
+  const entry = authenticated instanceof Promise ? await authenticated : authenticated
   const { body, bytes } = await readJsonBody(request, gw.config.bodyLimitBytes)
   const chat = parseChatBody(body, bytes)
   const targets = admitTargets(gw, entry, chat.model)
