@@ -51,6 +51,7 @@ function reply(call: ChatDispatch): UpstreamReply {
     ok: true,
     headers: { get: (n) => (n === 'content-type' ? (call.stream ? 'text/event-stream' : 'application/json') : null), has: () => false },
     text: async () => json,
+    textNow: () => json,
     reader: () => ({ read: async () => read(), tryRead: read }),
     cancel() {},
   }

@@ -104,7 +104,9 @@ async function tryTarget(
       return failure
     }
     if (!chat.stream) {
-      const response = await completeJson(gw, res, meter, upstream, headers)
+      // Mostly the whole answer came with its head: answered then without another await (or an idle watch).
+      const whole = res.textNow?.(gw.config.upstreamBodyLimitBytes) ?? null
+      const response = whole !== null ? jsonAnswer(whole, meter, headers) : await completeJson(gw, res, meter, upstream, headers)
       detach()
       return response
     }
@@ -145,16 +147,20 @@ function failureOf(err: unknown, reason: unknown): Failure {
 
 class InvalidUpstreamJson extends Error {}
 
-/** Non-streaming: reads the whole answer, bills its usage, and splices the viapi block in without re-serialising. */
+/** Non-streaming, the answer still arriving: reads it under the idle watch, then as jsonAnswer. */
 async function completeJson(gw: GatewayContext, res: UpstreamReply, meter: RequestMeter, upstream: AbortController, headers: Record<string, string | number>): Promise<Response> {
-  const watch = { lastActivity: performance.now(), abort: (e: Error) => upstream.abort(e) }
-  const unwatch = gw.inflight.watch(watch)
+  const unwatch = gw.inflight.watch({ lastActivity: performance.now(), abort: (e: Error) => upstream.abort(e) })
   let text: string
   try {
     text = await res.text(gw.config.upstreamBodyLimitBytes)
   } finally {
     unwatch()
   }
+  return jsonAnswer(text, meter, headers)
+}
+
+/** A whole non-streaming answer: bills its usage and splices the viapi block in without re-serialising. */
+function jsonAnswer(text: string, meter: RequestMeter, headers: Record<string, string | number>): Response {
   let parsed: { choices?: unknown; usage?: unknown }
   try {
     parsed = JSON.parse(text) as typeof parsed

@@ -153,14 +153,18 @@ export class Reply implements UpstreamReply {
     return { read: () => this.read(), tryRead: () => this.tryRead() }
   }
 
+  textNow(limit: number): string | null {
+    // Usually the whole answer came with its head, before anyone asked for it.
+    if (!this.ended || this.error !== null || this.queued > limit) return null
+    const chunks = this.queue
+    this.queue = []
+    this.queued = 0
+    return chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8')
+  }
+
   text(limit: number, truncate = false): Promise<string> {
-    // Usually the whole answer came with its head, before anyone asked for it: no read loop then.
-    if (this.ended && this.error === null && this.queued <= limit) {
-      const chunks = this.queue
-      this.queue = []
-      this.queued = 0
-      return Promise.resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'))
-    }
+    const now = this.textNow(limit)
+    if (now !== null) return Promise.resolve(now)
     return readBounded(this.chunks(), limit, truncate).then((text) => {
       if (text === null) throw new UpstreamTooLarge(limit)
       return text

@@ -152,6 +152,21 @@ describe('pooled HTTP/1.1 client', () => {
     expect(srv.stats.lastRequest).toContain('accept-encoding: identity\r\n')
   })
 
+  test('textNow: the whole body once it has all arrived, null while it is still coming or past the limit', async () => {
+    const srv = rawServer(() => ({ pieces: ['HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n01234', '56789'] }))
+    servers.push(srv)
+    const r = await post(srv.url)
+    // The head came before the rest of the body.
+    expect(r.textNow!(100)).toBeNull()
+    expect(await r.text(100)).toBe('0123456789')
+    const whole = rawServer(() => ({ pieces: ['HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789'] }))
+    servers.push(whole)
+    const w = await post(whole.url)
+    await Bun.sleep(10)
+    expect(w.textNow!(4)).toBeNull()
+    expect(w.textNow!(100)).toBe('0123456789')
+  })
+
   test('an answer over the limit fails (or is cut with truncate), and its connection is not reused', async () => {
     const srv = rawServer(() => ({ pieces: ['HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n01234', '56789'] }))
     servers.push(srv)

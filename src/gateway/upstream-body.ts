@@ -19,6 +19,8 @@ export interface UpstreamReply {
   readonly headers: { get(name: string): string | null; has(name: string): boolean }
   /** The body as text, at most `limit` bytes once decoded (UpstreamTooLarge past it; with `truncate`, cut there). */
   text(limit: number, truncate?: boolean): Promise<string>
+  /** The whole body when all of it has already arrived (at most `limit` bytes), else null: then text(). */
+  textNow?(limit: number): string | null
   /** The body chunk by chunk, decoded. */
   reader(): ByteReader
   /** Drops what is left of the body. */
