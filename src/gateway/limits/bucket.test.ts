@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { msUntil, msUntilFull, refill, refillInPlace, take, type Bucket } from './bucket.ts'
+import { msUntil, msUntilFull, refill, take, type Bucket } from './bucket.ts'
 
 const rpm60 = 60 / 60_000 // one token a second
 
@@ -12,23 +12,20 @@ describe('token bucket', () => {
     ['debt is paid back by refill', { tokens: -3, updatedAt: 0 }, 2000, -1],
   ] as [string, Bucket, number, number][])('%s', (_n, b, now, tokens) => {
     const before = { ...b }
-    expect(refill(b, 60, rpm60, now).tokens).toBeCloseTo(tokens, 9)
-    expect(b).toEqual(before)
-    // In place: the same figures, on the bucket itself.
-    refillInPlace(b, 60, rpm60, now)
+    refill(b, 60, rpm60, now)
     expect(b.tokens).toBeCloseTo(tokens, 9)
     expect(b.updatedAt).toBe(Math.max(now, before.updatedAt))
   })
 
   test('a full minute bucket admits exactly its capacity at once, then one per second', () => {
-    let b: Bucket = { tokens: 60, updatedAt: 0 }
+    const b: Bucket = { tokens: 60, updatedAt: 0 }
     let admitted = 0
     for (let i = 0; i < 100; i++) if (take(b)) admitted++
     expect(admitted).toBe(60)
     expect(msUntil(b, rpm60)).toBe(1000)
-    b = refill(b, 60, rpm60, 999)
+    refill(b, 60, rpm60, 999)
     expect(take(b)).toBe(false)
-    b = refill(b, 60, rpm60, 1000)
+    refill(b, 60, rpm60, 1000)
     expect(take(b)).toBe(true)
   })
 

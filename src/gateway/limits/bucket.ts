@@ -8,15 +8,11 @@ export interface Bucket {
   updatedAt: number
 }
 
-/** The bucket as it stands at `now` (refilled, never above capacity; a clock that went backwards refills nothing). */
-export function refill(b: Bucket, capacity: number, ratePerMs: number, now: number): Bucket {
-  const out = { tokens: b.tokens, updatedAt: b.updatedAt }
-  refillInPlace(out, capacity, ratePerMs, now)
-  return out
-}
-
-/** As refill, changing `b` itself: the rate limiter keeps one state per bucket instead of a new object per request. */
-export function refillInPlace(b: Bucket, capacity: number, ratePerMs: number, now: number): void {
+/**
+ * Brings the bucket to `now`, in place (refilled, never above capacity; a clock that went backwards refills nothing).
+ * The rate limiter keeps one state per bucket rather than a new object per request.
+ */
+export function refill(b: Bucket, capacity: number, ratePerMs: number, now: number): void {
   const elapsed = Math.max(0, now - b.updatedAt)
   b.tokens = Math.min(capacity, b.tokens + elapsed * ratePerMs)
   b.updatedAt = Math.max(now, b.updatedAt)

@@ -8,7 +8,7 @@
  * empty waits for the next sync (tens of ms) instead of being refused on a stale view; a request with tokens
  * at hand never waits.
  */
-import { DAY, MINUTE, msUntil, msUntilFull, refillInPlace, take, type Bucket } from './bucket.ts'
+import { DAY, MINUTE, msUntil, msUntilFull, refill, take, type Bucket } from './bucket.ts'
 
 export const DEFAULT_RPM = 60
 export const DEFAULT_RPD = 10_000
@@ -112,7 +112,7 @@ export class RateLimiter {
       else b.state = { tokens: Math.min(capacity * share, b.lease + Math.max(0, b.pool) * share), updatedAt: now }
       b.leased = leasing
     }
-    if (!leasing) refillInPlace(b.state, capacity * share, ratePerMs * share, now)
+    if (!leasing) refill(b.state, capacity * share, ratePerMs * share, now)
     b.touchedAt = now
     return b
   }
