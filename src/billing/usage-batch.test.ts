@@ -61,9 +61,16 @@ test('an amount outside int64 or a count outside int32 is refused rather than wr
   expect(() => b.push(row(1, { billedNano: 2n ** 63n }))).toThrow(RangeError)
   expect(() => b.push(row(1, { completionTokens: 2 ** 31 }))).toThrow(RangeError)
   expect(() => b.push(row(1, { promptTokens: 1.5 }))).toThrow(RangeError)
+  expect(() => b.push(row(1, { markupNano: -(2n ** 63n) - 1n }))).toThrow(RangeError)
   expect(b.length).toBe(0)
   b.push(row(1, { promptTokens: 2 ** 31 - 1 }))
   expect(b.row(0).promptTokens).toBe(2 ** 31 - 1)
+})
+
+test('amounts at the edges of exact doubles and of int64 come back exactly', () => {
+  const edges = [2n ** 53n - 1n, 2n ** 53n, 2n ** 53n + 1n, -(2n ** 53n) - 1n, 2n ** 63n - 1n, -(2n ** 63n), 0n]
+  const rows = edges.map((v, i) => row(i, { costNano: v, markupNano: v === -(2n ** 63n) ? v : -v, billedNano: v }))
+  expect(UsageBatch.of(rows).rows()).toEqual(rows)
 })
 
 test('debits: prepaid rows with a billed amount only', () => {

@@ -57,8 +57,9 @@ const ORDER: readonly ({ text: number } | { int: number } | { money: number } | 
 
 const I64_MIN = -(2n ** 63n)
 const I64_MAX = 2n ** 63n - 1n
-const SAFE = BigInt(Number.MAX_SAFE_INTEGER)
 const inI64 = (v: bigint) => v >= I64_MIN && v <= I64_MAX
+/** `n` is Number(v); exact below 2^53, else `v` is checked against int64 itself. */
+const fits = (n: number, v: bigint) => Number.isSafeInteger(n) || inI64(v)
 const isI32 = (v: number) => (v | 0) === v
 const NEEDS_ESCAPE = /["\\]/
 /** Comma-separated elements that each hold an underscore and only letters, digits and underscores: never empty, never NULL. */
@@ -108,7 +109,11 @@ export class UsageBatch {
    * hold either (Postgres would refuse the whole batch; the typed arrays would wrap it silently).
    */
   push(r: QueuedRow): void {
-    if (!inI64(r.costNano) || !inI64(r.markupNano) || !inI64(r.billedNano)) throw new RangeError(`usage event ${r.id}: an amount is outside the range of a bigint column`)
+    // Amounts as doubles when exact (all real ones): one conversion each, and a bigint range check only past 2^53.
+    const cost = Number(r.costNano)
+    const markup = Number(r.markupNano)
+    const billed = Number(r.billedNano)
+    if (!fits(cost, r.costNano) || !fits(markup, r.markupNano) || !fits(billed, r.billedNano)) throw new RangeError(`usage event ${r.id}: an amount is outside the range of a bigint column`)
     if (!isI32(r.promptTokens) || !isI32(r.completionTokens) || !isI32(r.cachedTokens) || !isI32(r.status) || !isI32(r.latencyMs) || !isI32(r.attempt ?? 0)) {
       throw new RangeError(`usage event ${r.id}: a count is outside the range of an integer column`)
     }
@@ -133,17 +138,18 @@ export class UsageBatch {
     ints[3]![i] = r.status
     ints[4]![i] = r.latencyMs
     ints[5]![i] = r.attempt ?? 0
-    this.setMoney(0, i, r.costNano)
-    this.setMoney(1, i, r.markupNano)
-    this.setMoney(2, i, r.billedNano)
+    this.setMoney(0, i, cost, r.costNano)
+    this.setMoney(1, i, markup, r.markupNano)
+    this.setMoney(2, i, billed, r.billedNano)
     this.flags[0]![i] = r.usageEstimated ? 1 : 0
     this.flags[1]![i] = r.stream ? 1 : 0
     this.flags[2]![i] = r.prepaid === true ? 1 : 0
     this.times[i] = r.createdAt.getTime()
   }
 
-  private setMoney(c: number, i: number, v: bigint): void {
-    if (v <= SAFE && v >= -SAFE) this.money[c]![i] = Number(v)
+  /** `n` is Number(v): stored as is when exact, else NaN here and `v` aside. */
+  private setMoney(c: number, i: number, n: number, v: bigint): void {
+    if (Number.isSafeInteger(n)) this.money[c]![i] = n
     else {
       this.money[c]![i] = NaN
       this.bigMoney[c]!.set(i, v)
