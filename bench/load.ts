@@ -70,6 +70,26 @@ export function cpuTicks(pid: number): number | null {
   return total
 }
 
+/**
+ * CPU ticks used so far by the machine's Postgres server processes (backends, WAL writer, checkpointer...), or null
+ * when none runs here: what the gateway's usage writes cost the database, which shares the cores in the bench.
+ */
+export function postgresTicks(): number | null {
+  let total: number | null = null
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8')
+      if (!stat.includes(' (postgres) ')) continue
+      const f = stat.split(') ')[1]!.split(' ')
+      total = (total ?? 0) + Number(f[11]) + Number(f[12])
+    } catch {
+      // exited while we looked
+    }
+  }
+  return total
+}
+
 export async function runLoad(o: { url: string; body: string; headers: Record<string, string>; conns: number; seconds: number; pid: number }): Promise<LoadResult> {
   let peak: number | null = null
   let mid: number | null = null

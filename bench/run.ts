@@ -8,7 +8,7 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus } from 'node:os'
 import { join } from 'node:path'
-import { cpuTicks, loadGenerator, processTree, runLoad, treeRssMiB } from './load.ts'
+import { cpuTicks, loadGenerator, postgresTicks, processTree, runLoad, treeRssMiB } from './load.ts'
 import { startPortkey } from './peer.ts'
 import { evaluate, type Summary } from './targets.ts'
 import { openDatabase } from '../src/shared/db.ts'
@@ -148,22 +148,24 @@ async function main() {
       for (const c of conns) {
         for (const t of order) {
           const before = cpuTicks(t.pid)
+          const dbBefore = postgresTicks()
           const r = await runLoad({ url: t.url, body: bodyFor(t, stream), headers: t.headers, conns: c, seconds, pid: t.pid })
           const after = cpuTicks(t.pid)
-          const cpuUs = before !== null && after !== null && r.total > 0 ? ((after - before) * 10_000) / r.total : NaN
-          record({ scenario: stream ? 'stream' : 'json', conns: c, target: t.name, round, rps: r.rps, p50Ms: r.p50Ms, p99Ms: r.p99Ms, errors: r.errors, cpuUsPerReq: cpuUs, rssMidMiB: r.rssMidMiB, rssPeakMiB: r.rssPeakMiB })
+          const dbAfter = postgresTicks()
+          const perRequest = (a: number | null, b: number | null) => (a !== null && b !== null && r.total > 0 ? ((b - a) * 10_000) / r.total : NaN)
+          record({ scenario: stream ? 'stream' : 'json', conns: c, target: t.name, round, rps: r.rps, p50Ms: r.p50Ms, p99Ms: r.p99Ms, errors: r.errors, cpuUsPerReq: perRequest(before, after), dbCpuUsPerReq: perRequest(dbBefore, dbAfter), rssMidMiB: r.rssMidMiB, rssPeakMiB: r.rssPeakMiB })
         }
       }
       // One connection, one request at a time, timed by a client with µs resolution.
       for (const t of order) {
         const r = await runJson([process.execPath, 'bench/latency.ts', t.url, JSON.stringify(t.headers), bodyFor(t, stream), String(latencySeconds)])
-        record({ scenario: stream ? 'stream-1' : 'json-1', conns: 1, target: t.name, round, rps: r.requests! / latencySeconds, p50Ms: r.p50_ms!, p99Ms: r.p99_ms!, errors: r.errors!, cpuUsPerReq: NaN, rssMidMiB: null, rssPeakMiB: treeRssMiB(t.pid) })
+        record({ scenario: stream ? 'stream-1' : 'json-1', conns: 1, target: t.name, round, rps: r.requests! / latencySeconds, p50Ms: r.p50_ms!, p99Ms: r.p99_ms!, errors: r.errors!, cpuUsPerReq: NaN, dbCpuUsPerReq: NaN, rssMidMiB: null, rssPeakMiB: treeRssMiB(t.pid) })
       }
     }
     // Paced upstream (20 ms to answer, 5 ms between chunks): time to first byte and the gap between chunks.
     for (const t of order) {
       const r = await runJson([process.execPath, 'bench/paced.ts', t.url, JSON.stringify(t.headers), String(quick ? 20 : 50)], { PACE_BODY: bodyFor(t, true, { user: 'paced' }) })
-      record({ scenario: 'paced', conns: 1, target: t.name, round, rps: NaN, p50Ms: r.ttfb_ms!, p99Ms: r.gap_ms!, errors: r.errors!, cpuUsPerReq: NaN, rssMidMiB: null, rssPeakMiB: null })
+      record({ scenario: 'paced', conns: 1, target: t.name, round, rps: NaN, p50Ms: r.ttfb_ms!, p99Ms: r.gap_ms!, errors: r.errors!, cpuUsPerReq: NaN, dbCpuUsPerReq: NaN, rssMidMiB: null, rssPeakMiB: null })
     }
   }
 

@@ -10,6 +10,8 @@ export interface Summary {
   p99Ms: number
   errors: number
   cpuUsPerReq: number
+  /** The local Postgres server's CPU over the run, per request (NaN when the database is not a local server). */
+  dbCpuUsPerReq: number
   rssMidMiB: number | null
   rssPeakMiB: number | null
 }
@@ -28,6 +30,7 @@ interface Agg {
   p50: number
   p99: number
   cpu: number
+  dbCpu: number
   errors: number
   rssMid: number
   rssPeak: number
@@ -47,6 +50,7 @@ export function evaluate(rows: Summary[], o: { held: { count: number; errors: nu
       p50: median(s.map((x) => x.p50Ms)),
       p99: median(s.map((x) => x.p99Ms)),
       cpu: median(s.map((x) => x.cpuUsPerReq)),
+      dbCpu: median(s.map((x) => x.dbCpuUsPerReq)),
       errors: s.reduce((a, x) => a + x.errors, 0),
       rssMid: median(s.map((x) => x.rssMidMiB ?? NaN)),
       rssPeak: Math.max(...s.map((x) => x.rssPeakMiB ?? 0)),
@@ -56,8 +60,8 @@ export function evaluate(rows: Summary[], o: { held: { count: number; errors: nu
   const combos = [...new Set(rows.map((r) => `${r.scenario}|${r.conns}`))].map((k) => k.split('|') as [string, string])
 
   const lines = [
-    '| scenario | conns | target | req/s median (min–max) | p50 ms | p99 ms | added p50 / p99 vs direct, ms | ratio to bare proxy | CPU µs/req | RSS mid / peak MiB | errors |',
-    '|---|---|---|---|---|---|---|---|---|---|---|',
+    '| scenario | conns | target | req/s median (min–max) | p50 ms | p99 ms | added p50 / p99 vs direct, ms | ratio to bare proxy | CPU µs/req | DB CPU µs/req | RSS mid / peak MiB | errors |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
   ]
   for (const [scenario, c] of combos) {
     if (scenario === 'paced') continue
@@ -68,7 +72,7 @@ export function evaluate(rows: Summary[], o: { held: { count: number; errors: nu
       const a = agg(scenario, conns, n)
       if (!a) continue
       lines.push(
-        `| ${scenario} | ${conns} | ${n} | ${Math.round(a.rps)} (${Math.round(a.rpsMin)}–${Math.round(a.rpsMax)}) | ${fmt(a.p50, 3)} | ${fmt(a.p99, 3)} | ${direct ? `${fmt(a.p50 - direct.p50, 3)} / ${fmt(a.p99 - direct.p99, 3)}` : '-'} | ${bare ? fmt(a.rps / bare.rps) : '-'} | ${fmt(a.cpu, 0)} | ${fmt(a.rssMid, 0)} / ${fmt(a.rssPeak, 0)} | ${a.errors} |`,
+        `| ${scenario} | ${conns} | ${n} | ${Math.round(a.rps)} (${Math.round(a.rpsMin)}–${Math.round(a.rpsMax)}) | ${fmt(a.p50, 3)} | ${fmt(a.p99, 3)} | ${direct ? `${fmt(a.p50 - direct.p50, 3)} / ${fmt(a.p99 - direct.p99, 3)}` : '-'} | ${bare ? fmt(a.rps / bare.rps) : '-'} | ${fmt(a.cpu, 0)} | ${fmt(a.dbCpu, 1)} | ${fmt(a.rssMid, 0)} / ${fmt(a.rssPeak, 0)} | ${a.errors} |`,
       )
     }
   }
