@@ -2,7 +2,8 @@
  * @module Admin and client-facing REST: personal access tokens, a client's own usage, and usage export as CSV.
  */
 import { Elysia } from 'elysia'
-import { exportUsage, type UsageTotals } from '../billing/usage.ts'
+import { exportUsage } from '../billing/usage-export.ts'
+import type { UsageTotals } from '../billing/usage.ts'
 import { USAGE_CSV_HEADER, usageCsvLine } from '../billing/csv.ts'
 import { authenticate, extractKey } from '../gateway/auth.ts'
 import { readJsonObject } from '../gateway/body.ts'

@@ -1,5 +1,5 @@
 /** @module RFC 4180 CSV for usage export: quoting, and neutralising cells a spreadsheet would run as formulas. */
-import type { ExportRow } from './usage.ts'
+import type { ExportRow } from './usage-export.ts'
 
 export const USAGE_CSV_HEADER =
   'time,request_id,client_id,client_name,key_prefix,model_requested,model_used,provider,prompt_tokens,completion_tokens,cached_tokens,cost_usd,markup_usd,billed_usd,status,stream'

@@ -1,9 +1,8 @@
 /**
- * @module Owns the usage_events table: batched inserts from the meter, the aggregates behind usage reports,
- * and keyset-paged rows for CSV export (constant memory, never one long-held connection).
+ * @module Owns the usage_events table: batched inserts from the meter and the aggregates behind usage reports
+ * (the CSV export reads it in usage-export.ts).
  */
 import type { Pool, Sql } from '../shared/db.ts'
-import { inFirm, type FirmScope } from '../tenancy/scope.ts'
 import { appendEntry } from './ledger.ts'
 import { COLUMNS, UsageBatch, type QueuedRow } from './usage-batch.ts'
 
@@ -171,56 +170,6 @@ export async function usageReport(sql: Sql, clientId: string, window: Window, ti
     byDay: days.map((r) => ({ date: r.day, ...totals(r) })),
     byModel: models.map((r) => ({ model: r.model, ...totals(r) })),
     byKey: keys.map((r) => ({ keyId: r.key_id, keyPrefix: r.prefix, ...totals(r) })),
-  }
-}
-
-/** A usage row as the export reads it (column names as stored). */
-export interface ExportRow {
-  created_at: Date
-  id: string
-  client_id: string
-  client_name: string | null
-  key_prefix: string | null
-  model_requested: string
-  model_used: string | null
-  provider: string | null
-  prompt_tokens: number
-  completion_tokens: number
-  cached_tokens: number
-  cost_nano: bigint
-  markup_nano: bigint
-  billed_nano: bigint
-  status: number
-  stream: boolean
-}
-
-export interface ExportFilter {
-  scope: FirmScope
-  clientId: string | null
-  window: Window
-}
-
-/** Yields export rows in (time, id) order, one keyset page at a time. */
-export async function* exportUsage(sql: Sql, filter: ExportFilter, pageSize = 2000): AsyncGenerator<ExportRow[]> {
-  let cursor: { at: Date; id: string } | null = null
-  for (;;) {
-    const c: { at: Date; id: string } | null = cursor
-    const rows: ExportRow[] = await sql<ExportRow[]>`
-      select u.created_at, u.id, u.client_id, c.name as client_name, k.prefix as key_prefix, u.model_requested, u.model_used,
-             u.provider, u.prompt_tokens, u.completion_tokens, u.cached_tokens, u.cost_nano, u.markup_nano, u.billed_nano,
-             u.status, u.stream
-      from usage_events u left join clients c on c.id = u.client_id left join api_keys k on k.id = u.key_id
-      where u.created_at >= ${filter.window.from} and u.created_at < ${filter.window.to}
-        ${inFirm(sql, filter.scope, 'u.firm_id')}
-        ${filter.clientId ? sql`and u.client_id = ${filter.clientId}` : sql``}
-        ${c ? sql`and (u.created_at, u.id) > (${c.at}, ${c.id})` : sql``}
-      order by u.created_at, u.id
-      limit ${pageSize}`
-    if (rows.length === 0) return
-    yield rows
-    const last = rows[rows.length - 1]!
-    cursor = { at: last.created_at, id: last.id }
-    if (rows.length < pageSize) return
   }
 }
 
