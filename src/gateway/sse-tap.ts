@@ -28,7 +28,13 @@ const FINISH = [Buffer.from('"finish_reason":"'), Buffer.from('"finish_reason": 
 const USAGE = [Buffer.from('"usage":{'), Buffer.from('"usage": {')]
 const DONE = Buffer.from('[DONE]')
 const DATA = Buffer.from('data:')
-const HIT_PATTERNS = [...FINISH, ...USAGE, DONE]
+/** What a pattern hit marks; a hit is kept as `offset * 4 + kind`, so sorting the numbers sorts by offset. */
+const enum Hit {
+  Finish = 1,
+  Usage = 2,
+  Done = 3,
+}
+const HIT_PATTERNS: [Buffer, Hit][] = [...FINISH.map((p): [Buffer, Hit] => [p, Hit.Finish]), ...USAGE.map((p): [Buffer, Hit] => [p, Hit.Usage]), [DONE, Hit.Done]]
 const DONE_EVENT = Buffer.from('data: [DONE]\n\n')
 const encoder = new TextEncoder()
 
@@ -36,11 +42,6 @@ interface ChunkJson {
   choices?: { finish_reason?: string | null }[]
   usage?: UpstreamUsage | null
   [k: string]: unknown
-}
-
-function hasAny(buf: Buffer, patterns: Buffer[]): boolean {
-  for (const p of patterns) if (buf.indexOf(p) !== -1) return true
-  return false
 }
 
 /** SSE lines start with a field name or a colon (comment); anything else is not an event stream. */
@@ -82,12 +83,12 @@ export class SseTap {
     if (end < buf.length) this.tail = Buffer.from(buf.subarray(end))
     const complete = buf.subarray(0, end)
     if (!startsLikeSse(complete, 0)) throw new StreamProtocolError('upstream sent something that is not an event stream')
-    if (!this.holding && !hasAny(complete, FINISH) && !hasAny(complete, USAGE) && complete.indexOf(DONE) === -1) {
+    const hits = hitPositions(complete)
+    if (!this.holding && hits.length === 0) {
       this.events += countEvents(complete)
       return [complete]
     }
     // Only events holding a pattern hit are parsed; the runs between them pass through as single slices.
-    const hits = hitPositions(complete)
     const out: Uint8Array[] = []
     let pos = 0
     let runStart = 0
@@ -95,11 +96,12 @@ export class SseTap {
     while (pos < complete.length) {
       const next = complete.indexOf(LFLF, pos)
       const stop = next === -1 ? complete.length : next + 2
-      while (h < hits.length && hits[h]! < pos) h++
-      const interesting = this.holding || (h < hits.length && hits[h]! < stop)
-      if (interesting) {
+      // The kinds of hit in this event, as bits.
+      let kinds = 0
+      while (h < hits.length && hits[h]! >>> 2 < stop) kinds |= 1 << (hits[h++]! & 3)
+      if (this.holding || kinds !== 0) {
         if (runStart < pos) out.push(complete.subarray(runStart, pos))
-        this.event(complete.subarray(pos, stop), out)
+        this.event(complete.subarray(pos, stop), kinds, out)
         runStart = stop
       } else {
         if (!startsLikeSse(complete, pos)) throw new StreamProtocolError('upstream sent something that is not an event stream')
@@ -133,13 +135,14 @@ export class SseTap {
     return out
   }
 
-  private event(ev: Buffer, out: Uint8Array[]): void {
+  /** One event worth a look: `kinds` has bit 1 << Hit set for each kind of pattern found in it. */
+  private event(ev: Buffer, kinds: number, out: Uint8Array[]): void {
     if (!startsLikeSse(ev, 0)) throw new StreamProtocolError('upstream sent something that is not an event stream')
-    if (ev.indexOf(DATA) === -1) {
+    if (!startsWithData(ev) && ev.indexOf(DATA) === -1) {
       this.pass(ev, out)
       return
     }
-    if (ev.indexOf(DONE) !== -1 && (ev.equals(DONE_EVENT) || dataOf(ev.toString()) === '[DONE]')) {
+    if (kinds & (1 << Hit.Done) && (ev.equals(DONE_EVENT) || dataOf(ev.toString()) === '[DONE]')) {
       this.sawDone = true
       this.release(out)
       // The client asked for usage but the upstream sent none: still give it the block, on an empty-choices chunk.
@@ -149,8 +152,8 @@ export class SseTap {
     }
     this.events++
     // The patterns are quoted keys, which cannot occur unescaped inside a JSON string: a hit is the real field.
-    const finishes = hasAny(ev, FINISH)
-    if (hasAny(ev, USAGE)) {
+    const finishes = (kinds & (1 << Hit.Finish)) !== 0
+    if (kinds & (1 << Hit.Usage)) {
       const json = parseData(ev)
       const usage = json.usage && typeof json.usage === 'object' ? json.usage : null
       if (usage) {
@@ -159,7 +162,7 @@ export class SseTap {
         if (this.opts.clientWantsUsage || finishes) {
           // Usage wanted, or on the finish chunk itself (some compatible upstreams): place the block there.
           this.release(out)
-          out.push(withBlock(ev, block))
+          pushWithBlock(out, ev, block)
         } else {
           this.release(out, block)
         }
@@ -192,7 +195,10 @@ export class SseTap {
     this.holding = false
     let placed = block ?? null
     if (placed === null && !this.settled) placed = this.settleOnce(null)
-    for (let i = 0; i < this.held.length; i++) out.push(i === this.lastFinish && placed ? withBlock(this.held[i]!, placed) : this.held[i]!)
+    for (let i = 0; i < this.held.length; i++) {
+      if (i === this.lastFinish && placed) pushWithBlock(out, this.held[i]!, placed)
+      else out.push(this.held[i]!)
+    }
     this.held = []
     this.lastFinish = -1
   }
@@ -205,18 +211,23 @@ export class EndedEarly extends StreamProtocolError {
   }
 }
 
-/** Sorted offsets of every byte pattern that can mark an event worth parsing. */
+/** Every byte pattern that can mark an event worth parsing, as `offset * 4 + kind`, in offset order. */
 function hitPositions(buf: Buffer): number[] {
   const hits: number[] = []
-  for (const p of HIT_PATTERNS) {
+  for (const [p, kind] of HIT_PATTERNS) {
     let at = buf.indexOf(p)
     while (at !== -1) {
-      hits.push(at)
+      hits.push(at * 4 + kind)
       at = buf.indexOf(p, at + p.length)
     }
   }
-  return hits.sort((a, b) => a - b)
+  return hits.length > 1 ? hits.sort(byNumber) : hits
 }
+
+const byNumber = (a: number, b: number) => a - b
+
+/** `data:` at the event's start (every known upstream's events): no search needed to know it has data. */
+const startsWithData = (ev: Buffer) => ev[0] === 100 && ev[1] === 97 && ev[2] === 116 && ev[3] === 97 && ev[4] === 58
 
 function countEvents(buf: Buffer): number {
   let n = 0
@@ -241,11 +252,12 @@ function dataOf(text: string): string | null {
 
 /** The data of an event that is one `data:` line (every known upstream's), without splitting lines; else null. */
 function singleLineData(ev: Buffer): string | null {
-  if (ev[0] !== 100 || ev.indexOf(DATA) !== 0) return null
-  const nl = ev.indexOf(10)
-  if (nl === -1 || nl !== ev.length - 2) return null
-  return ev.toString('utf8', ev[5] === 32 ? 6 : 5, nl)
+  if (!isSingleDataLine(ev)) return null
+  return ev.toString('utf8', ev[5] === 32 ? 6 : 5, ev.length - 2)
 }
+
+/** One `data:` line and the blank line ending the event: its first newline is its second-last byte. */
+const isSingleDataLine = (ev: Buffer) => startsWithData(ev) && ev.indexOf(10) === ev.length - 2
 
 function parseData(ev: Buffer): ChunkJson {
   const data = singleLineData(ev) ?? dataOf(ev.toString())
@@ -261,17 +273,21 @@ function parseData(ev: Buffer): ChunkJson {
 const isSpace = (c: number | undefined) => c === 10 || c === 32 || c === 9
 
 /**
- * The event with `"viapi": block` added to its JSON. An event of one data line holding a non-empty object (every
+ * The event with `"viapi": block` added to its JSON, onto `out`. An event of one data line holding a non-empty object (every
  * known upstream) gets it spliced in before the closing brace, without re-serialising; anything else is re-framed.
  */
-function withBlock(ev: Buffer, block: unknown): Uint8Array {
+function pushWithBlock(out: Uint8Array[], ev: Buffer, block: unknown): void {
   const end = ev.lastIndexOf(125)
   let after = end + 1
   while (end !== -1 && after < ev.length && isSpace(ev[after])) after++
   let before = end - 1
   while (before > 0 && isSpace(ev[before])) before--
-  if (end === -1 || after !== ev.length || ev[before] === 123 || ev.indexOf(DATA) !== ev.lastIndexOf(DATA)) return frame({ ...parseData(ev), viapi: block })
-  return Buffer.concat([ev.subarray(0, end), encoder.encode(`,"viapi":${JSON.stringify(block)}`), ev.subarray(end)])
+  if (end === -1 || after !== ev.length || ev[before] === 123 || (!isSingleDataLine(ev) && ev.indexOf(DATA) !== ev.lastIndexOf(DATA))) {
+    out.push(frame({ ...parseData(ev), viapi: block }))
+    return
+  }
+  // Three pieces, not one copy: the stream writes them one after another into the same send.
+  out.push(ev.subarray(0, end), encoder.encode(`,"viapi":${JSON.stringify(block)}`), ev.subarray(end))
 }
 
 export function frame(json: unknown): Uint8Array {
