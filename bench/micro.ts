@@ -49,6 +49,13 @@ group('stream tap', () => {
     for (const c of stream) tap.push(c)
     tap.end()
   })
+  // As the bench's upstream sends it, and as a short answer mostly arrives: every event in one read.
+  const whole = Buffer.concat(stream)
+  bench('24-event stream, one read', () => {
+    const tap = new SseTap({ clientWantsUsage: false, maxEventBytes: 1 << 20, settle: () => ({ billed_usd: 1 }) })
+    tap.push(whole.subarray(0))
+    tap.end()
+  })
 })
 
 await run()
