@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import { cpuTicks, loadGenerator, postgresTicks, processTree, runLoad, treeRssMiB } from './load.ts'
 import { startPortkey } from './peer.ts'
 import { evaluate, type Summary } from './targets.ts'
+import { PURGE_DELAY_MS } from '../src/shared/allocator.ts'
 import { openDatabase } from '../src/shared/db.ts'
 import { benchTenant, removeBenchTenant } from './tenant.ts'
 
@@ -93,7 +94,7 @@ async function main() {
   const mock = await spawnListening([process.execPath, 'bench/mock-upstream.ts'], {})
   const upstreamUrl = `http://127.0.0.1:${mock.port}/v1`
   // The same allocator setting `viapi serve` runs with (src/shared/allocator.ts): the floor is measured like for like.
-  const bare = await spawnListening([process.execPath, 'bench/bare-proxy.ts'], { UPSTREAM_URL: upstreamUrl, MIMALLOC_PURGE_DELAY: process.env.MIMALLOC_PURGE_DELAY ?? '-1' })
+  const bare = await spawnListening([process.execPath, 'bench/bare-proxy.ts'], { UPSTREAM_URL: upstreamUrl, MIMALLOC_PURGE_DELAY: process.env.MIMALLOC_PURGE_DELAY ?? PURGE_DELAY_MS })
 
   const { db, dataDir, firmId, apiKey } = await benchTenant('bench')
   await db.close()
