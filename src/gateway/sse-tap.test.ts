@@ -122,4 +122,18 @@ describe('SseTap', () => {
     const tap = new SseTap({ clientWantsUsage: false, maxEventBytes: 1 << 20, settle: () => ({}) })
     expect(() => tap.push(enc.encode('data: {"usage":{"prompt_tokens":1}, nope\n\n'))).toThrow(StreamProtocolError)
   })
+
+  test('events that pass untouched are counted for the estimate, also when the usage that spared counting them breaks', () => {
+    const words = ['a', 'b', 'c', 'd']
+    const whole = enc.encode(openAiStream(words))
+    const counted = new SseTap({ clientWantsUsage: false, maxEventBytes: 1 << 20, settle: () => ({}) })
+    counted.push(whole)
+    // role chunk + 4 words + finish: every data event but [DONE]
+    expect(counted.events).toBe(words.length + 2)
+    const broken = enc.encode(openAiStream(words).replace('data: [DONE]', 'data: {"choices":[],"usage":{"prompt_tokens":1} nope}\n\ndata: [DONE]'))
+    const tap = new SseTap({ clientWantsUsage: false, maxEventBytes: 1 << 20, settle: () => ({}) })
+    expect(() => tap.push(broken)).toThrow(StreamProtocolError)
+    // the same six, and the broken event itself
+    expect(tap.events).toBe(words.length + 3)
+  })
 })

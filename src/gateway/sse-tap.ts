@@ -88,28 +88,41 @@ export class SseTap {
       this.events += countEvents(complete)
       return [complete]
     }
-    // Only events holding a pattern hit are parsed; the runs between them pass through as single slices.
+    // Only events holding a pattern hit are parsed; the runs between them pass through as single slices, found by
+    // jumping from hit to hit rather than walking every event. A run's events are counted for the estimate used
+    // when no usage arrives — unless this chunk brings the usage, when they are counted only if it did not.
     const out: Uint8Array[] = []
+    const bringsUsage = hits.some(isUsageHit)
+    let uncounted: number[] | null = null
     let pos = 0
-    let runStart = 0
     let h = 0
-    while (pos < complete.length) {
-      const next = complete.indexOf(LFLF, pos)
-      const stop = next === -1 ? complete.length : next + 2
-      // The kinds of hit in this event, as bits.
-      let kinds = 0
-      while (h < hits.length && hits[h]! >>> 2 < stop) kinds |= 1 << (hits[h++]! & 3)
-      if (this.holding || kinds !== 0) {
-        if (runStart < pos) out.push(complete.subarray(runStart, pos))
-        this.event(complete.subarray(pos, stop), kinds, out)
-        runStart = stop
-      } else {
-        if (!startsLikeSse(complete, pos)) throw new StreamProtocolError('upstream sent something that is not an event stream')
-        this.events++
+    try {
+      while (pos < complete.length) {
+        let start = pos
+        if (!this.holding) {
+          if (h === hits.length) start = complete.length
+          else {
+            const before = complete.lastIndexOf(LFLF, hits[h]! >>> 2)
+            start = before < pos ? pos : before + 2
+          }
+          if (start > pos) {
+            if (bringsUsage) (uncounted ??= []).push(pos, start)
+            else this.events += countEvents(complete, pos, start)
+            out.push(complete.subarray(pos, start))
+            if (start === complete.length) break
+          }
+        }
+        // The event at `start`, and the kinds of hit in it, as bits.
+        const next = complete.indexOf(LFLF, h < hits.length && !this.holding ? hits[h]! >>> 2 : start)
+        const stop = next === -1 ? complete.length : next + 2
+        let kinds = 0
+        while (h < hits.length && hits[h]! >>> 2 < stop) kinds |= 1 << (hits[h++]! & 3)
+        this.event(complete.subarray(start, stop), kinds, out)
+        pos = stop
       }
-      pos = stop
+    } finally {
+      if (uncounted && this.usage === null) for (let i = 0; i < uncounted.length; i += 2) this.events += countEvents(complete, uncounted[i]!, uncounted[i + 1]!)
     }
-    if (runStart < complete.length) out.push(complete.subarray(runStart))
     return out
   }
 
@@ -229,15 +242,18 @@ const byNumber = (a: number, b: number) => a - b
 /** `data:` at the event's start (every known upstream's events): no search needed to know it has data. */
 const startsWithData = (ev: Buffer) => ev[0] === 100 && ev[1] === 97 && ev[2] === 116 && ev[3] === 97 && ev[4] === 58
 
-function countEvents(buf: Buffer): number {
+/** Events (blank-line ends) in buf[from, to). */
+function countEvents(buf: Buffer, from = 0, to = buf.length): number {
   let n = 0
-  let pos = buf.indexOf(LFLF)
-  while (pos !== -1) {
+  let pos = buf.indexOf(LFLF, from)
+  while (pos !== -1 && pos < to) {
     n++
     pos = buf.indexOf(LFLF, pos + 2)
   }
   return n
 }
+
+const isUsageHit = (hit: number) => (hit & 3) === Hit.Usage
 
 /** The event's data (multi-line data joined by newlines), or null when it has none. */
 function dataOf(text: string): string | null {
