@@ -34,7 +34,8 @@ const enum Hit {
   Usage = 2,
   Done = 3,
 }
-const HIT_PATTERNS: [Buffer, Hit][] = [...FINISH.map((p): [Buffer, Hit] => [p, Hit.Finish]), ...USAGE.map((p): [Buffer, Hit] => [p, Hit.Usage]), [DONE, Hit.Done]]
+/** Each kind's patterns: as compact JSON writes it, then as spaced JSON does (searched only when the first is absent). */
+const HIT_PATTERNS: [Buffer[], Hit][] = [[FINISH, Hit.Finish], [USAGE, Hit.Usage], [[DONE], Hit.Done]]
 const DONE_EVENT = Buffer.from('data: [DONE]\n\n')
 const encoder = new TextEncoder()
 
@@ -227,11 +228,16 @@ export class EndedEarly extends StreamProtocolError {
 /** Every byte pattern that can mark an event worth parsing, as `offset * 4 + kind`, in offset order. */
 function hitPositions(buf: Buffer): number[] {
   const hits: number[] = []
-  for (const [p, kind] of HIT_PATTERNS) {
-    let at = buf.indexOf(p)
-    while (at !== -1) {
-      hits.push(at * 4 + kind)
-      at = buf.indexOf(p, at + p.length)
+  for (const [patterns, kind] of HIT_PATTERNS) {
+    // An upstream serialises all its chunks alike: once one form of a kind is in this chunk, the other is not looked for.
+    for (const p of patterns) {
+      let at = buf.indexOf(p)
+      if (at === -1) continue
+      while (at !== -1) {
+        hits.push(at * 4 + kind)
+        at = buf.indexOf(p, at + p.length)
+      }
+      break
     }
   }
   return hits.length > 1 ? hits.sort(byNumber) : hits
