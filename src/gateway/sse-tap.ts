@@ -5,6 +5,7 @@
  * - client did not: the usage chunk is dropped and `viapi` rides on the last finish_reason chunk, held back
  *   until usage arrives, so SDK loops never meet an empty `choices`.
  */
+import { countEvents, Hit, hitPositions, isSingleDataLine, isUsageHit, LFLF, startsLikeSse, startsWithData } from './sse-scan.ts'
 
 export interface UpstreamUsage {
   prompt_tokens?: number
@@ -23,19 +24,7 @@ export interface TapOptions {
 
 export class StreamProtocolError extends Error {}
 
-const LFLF = Buffer.from('\n\n')
-const FINISH = [Buffer.from('"finish_reason":"'), Buffer.from('"finish_reason": "')]
-const USAGE = [Buffer.from('"usage":{'), Buffer.from('"usage": {')]
-const DONE = Buffer.from('[DONE]')
 const DATA = Buffer.from('data:')
-/** What a pattern hit marks; a hit is kept as `offset * 4 + kind`, so sorting the numbers sorts by offset. */
-const enum Hit {
-  Finish = 1,
-  Usage = 2,
-  Done = 3,
-}
-/** Each kind's patterns: as compact JSON writes it, then as spaced JSON does (searched only when the first is absent). */
-const HIT_PATTERNS: [Buffer[], Hit][] = [[FINISH, Hit.Finish], [USAGE, Hit.Usage], [[DONE], Hit.Done]]
 const DONE_EVENT = Buffer.from('data: [DONE]\n\n')
 const encoder = new TextEncoder()
 
@@ -43,13 +32,6 @@ interface ChunkJson {
   choices?: { finish_reason?: string | null }[]
   usage?: UpstreamUsage | null
   [k: string]: unknown
-}
-
-/** SSE lines start with a field name or a colon (comment); anything else is not an event stream. */
-function startsLikeSse(buf: Buffer, at: number): boolean {
-  const c = buf[at]
-  // d(ata) e(vent) i(d) r(etry) :(comment), or a blank line
-  return c === 100 || c === 58 || c === 101 || c === 105 || c === 114 || c === 10
 }
 
 export class SseTap {
@@ -225,42 +207,6 @@ export class EndedEarly extends StreamProtocolError {
   }
 }
 
-/** Every byte pattern that can mark an event worth parsing, as `offset * 4 + kind`, in offset order. */
-function hitPositions(buf: Buffer): number[] {
-  const hits: number[] = []
-  for (const [patterns, kind] of HIT_PATTERNS) {
-    // An upstream serialises all its chunks alike: once one form of a kind is in this chunk, the other is not looked for.
-    for (const p of patterns) {
-      let at = buf.indexOf(p)
-      if (at === -1) continue
-      while (at !== -1) {
-        hits.push(at * 4 + kind)
-        at = buf.indexOf(p, at + p.length)
-      }
-      break
-    }
-  }
-  return hits.length > 1 ? hits.sort(byNumber) : hits
-}
-
-const byNumber = (a: number, b: number) => a - b
-
-/** `data:` at the event's start (every known upstream's events): no search needed to know it has data. */
-const startsWithData = (ev: Buffer) => ev[0] === 100 && ev[1] === 97 && ev[2] === 116 && ev[3] === 97 && ev[4] === 58
-
-/** Events (blank-line ends) in buf[from, to). */
-function countEvents(buf: Buffer, from = 0, to = buf.length): number {
-  let n = 0
-  let pos = buf.indexOf(LFLF, from)
-  while (pos !== -1 && pos < to) {
-    n++
-    pos = buf.indexOf(LFLF, pos + 2)
-  }
-  return n
-}
-
-const isUsageHit = (hit: number) => (hit & 3) === Hit.Usage
-
 /** The event's data (multi-line data joined by newlines), or null when it has none. */
 function dataOf(text: string): string | null {
   let data: string | null = null
@@ -277,9 +223,6 @@ function singleLineData(ev: Buffer): string | null {
   if (!isSingleDataLine(ev)) return null
   return ev.toString('utf8', ev[5] === 32 ? 6 : 5, ev.length - 2)
 }
-
-/** One `data:` line and the blank line ending the event: its first newline is its second-last byte. */
-const isSingleDataLine = (ev: Buffer) => startsWithData(ev) && ev.indexOf(10) === ev.length - 2
 
 function parseData(ev: Buffer): ChunkJson {
   const data = singleLineData(ev) ?? dataOf(ev.toString())
