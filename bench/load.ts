@@ -56,13 +56,18 @@ export function treeRssMiB(pid: number, tree = processTree(pid)): number | null 
   return total
 }
 
+/** User plus system CPU ticks (1/100 s) from a /proc/<pid>/stat line. */
+const statTicks = (stat: string) => {
+  const f = stat.split(') ')[1]!.split(' ')
+  return Number(f[11]) + Number(f[12])
+}
+
 /** CPU ticks (1/100 s) a process and its descendants have used so far; null when the process is gone. */
 export function cpuTicks(pid: number): number | null {
   let total: number | null = null
   for (const p of processTree(pid)) {
     try {
-      const f = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ')
-      total = (total ?? 0) + Number(f[11]) + Number(f[12])
+      total = (total ?? 0) + statTicks(readFileSync(`/proc/${p}/stat`, 'utf8'))
     } catch {
       // exited while we looked
     }
@@ -80,9 +85,7 @@ export function postgresTicks(): number | null {
     if (!/^\d+$/.test(p)) continue
     try {
       const stat = readFileSync(`/proc/${p}/stat`, 'utf8')
-      if (!stat.includes(' (postgres) ')) continue
-      const f = stat.split(') ')[1]!.split(' ')
-      total = (total ?? 0) + Number(f[11]) + Number(f[12])
+      if (stat.includes(' (postgres) ')) total = (total ?? 0) + statTicks(stat)
     } catch {
       // exited while we looked
     }

@@ -55,7 +55,10 @@ export function countEvents(buf: Buffer, from = 0, to = buf.length): number {
   return n
 }
 
-export const isUsageHit = (hit: number) => (hit & 3) === Hit.Usage
+/** Where a hit is, and which kind it is. */
+export const hitOffset = (hit: number) => hit >>> 2
+export const hitKind = (hit: number) => hit & 3
+export const isUsageHit = (hit: number) => hitKind(hit) === Hit.Usage
 
 /** One `data:` line and the blank line ending the event: its first newline is its second-last byte. */
 export const isSingleDataLine = (ev: Buffer) => startsWithData(ev) && ev.indexOf(10) === ev.length - 2

@@ -5,7 +5,7 @@
  * - client did not: the usage chunk is dropped and `viapi` rides on the last finish_reason chunk, held back
  *   until usage arrives, so SDK loops never meet an empty `choices`.
  */
-import { countEvents, Hit, hitPositions, isSingleDataLine, isUsageHit, LFLF, startsLikeSse, startsWithData } from './sse-scan.ts'
+import { countEvents, Hit, hitKind, hitOffset, hitPositions, isSingleDataLine, isUsageHit, LFLF, startsLikeSse, startsWithData } from './sse-scan.ts'
 
 export interface UpstreamUsage {
   prompt_tokens?: number
@@ -85,7 +85,7 @@ export class SseTap {
         if (!this.holding) {
           if (h === hits.length) start = complete.length
           else {
-            const before = complete.lastIndexOf(LFLF, hits[h]! >>> 2)
+            const before = complete.lastIndexOf(LFLF, hitOffset(hits[h]!))
             start = before < pos ? pos : before + 2
           }
           if (start > pos) {
@@ -96,10 +96,10 @@ export class SseTap {
           }
         }
         // The event at `start`, and the kinds of hit in it, as bits.
-        const next = complete.indexOf(LFLF, h < hits.length && !this.holding ? hits[h]! >>> 2 : start)
+        const next = complete.indexOf(LFLF, start)
         const stop = next === -1 ? complete.length : next + 2
         let kinds = 0
-        while (h < hits.length && hits[h]! >>> 2 < stop) kinds |= 1 << (hits[h++]! & 3)
+        while (h < hits.length && hitOffset(hits[h]!) < stop) kinds |= 1 << hitKind(hits[h++]!)
         this.event(complete.subarray(start, stop), kinds, out)
         pos = stop
       }
