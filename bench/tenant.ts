@@ -23,8 +23,8 @@ export async function benchTenant(name: string): Promise<{ db: Database; dataDir
  * be the next one's baseline.
  */
 export async function removeBenchTenant(db: Database, firmId: string): Promise<void> {
-  // By client: the table is indexed by client and time, not by firm.
-  await db.sql`delete from usage_events where client_id in (select id from clients where firm_id = ${firmId})`
+  // By client: usage is indexed by client and time, not by firm.
+  await db.sql`delete from usage_chunks where client_id in (select id from clients where firm_id = ${firmId})`
   await db.sql`delete from audit_log where firm_id = ${firmId}`
   await db.sql`delete from firms where id = ${firmId}`
 }

@@ -49,7 +49,12 @@ beforeAll(async () => {
   rows.push(row(901, 'firm_b', 'cli_9', base + 5))
   // Ids that sort differently from their insertion: the tie-break is the id.
   rows.push(row(902, 'firm_a', 'cli_2', base, 'req_0000-a1'), row(903, 'firm_a', 'cli_3', base, 'req_0000-a10'), row(904, 'firm_a', 'cli_1', base, 'req_0000-a2'))
-  await insertUsage(pg.sql, rows)
+  // Written in small batches out of time order, as replicas' flushes land: each batch makes its own chunks (one
+  // per client and minute), and chunks of one client overlap in time.
+  const shuffled = rows.map((_, k) => rows[(k * 37) % rows.length]!)
+  for (let k = 0; k < shuffled.length; k += 11) await insertUsage(pg.sql, shuffled.slice(k, k + 11))
+  const [chunks] = await pg.sql<{ n: number }[]>`select count(*)::int as n from usage_chunks where firm_id = 'firm_a'`
+  expect(chunks!.n).toBeGreaterThan(40)
 })
 
 test("a firm's export merges its clients in (time, id) order, exactly as one ordered query would, across page boundaries", async () => {
@@ -66,7 +71,11 @@ test("a firm's export merges its clients in (time, id) order, exactly as one ord
 
 test('one client, the platform (no firm), and a window with nothing in it', async () => {
   const two = (await pg.sql<{ id: string }[]>`select id from usage_events where client_id = 'cli_2' and created_at >= ${window.from} and created_at < ${window.to} order by created_at, id`).map((r) => r.id)
-  expect(ids(await all({ scope: 'firm_a', clientId: 'cli_2', window }, 9))).toEqual(two)
+  const pages = await all({ scope: 'firm_a', clientId: 'cli_2', window }, 9)
+  expect(ids(pages)).toEqual(two)
+  // A client's page ends where its chunks pass the page size: a few chunks' rows at most, never the whole client.
+  expect(pages.length).toBeGreaterThan(3)
+  expect(Math.max(...pages.map((p) => p.length))).toBeLessThan(9 + 3 * 11)
   const everyone = await all({ scope: null, clientId: null, window }, 100)
   expect(ids(everyone)).toHaveLength(244)
   expect(ids(everyone)).toContain('req_0901')

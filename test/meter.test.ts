@@ -247,3 +247,19 @@ test('spill files in the earlier snake_case shape still replay', async () => {
   expect(readdirSync(dir)).toEqual([])
   rmSync(dir, { recursive: true, force: true })
 })
+
+test('a window edge inside a chunk: spend and reports count the events on its side only, from the chunks that can hold them', async () => {
+  const { spendSince, usageReport } = await import('../src/billing/usage.ts')
+  const minute = Date.parse('2026-05-05T10:07:00Z')
+  const at = (ms: number, billed: bigint) => ({ ...event(billed), clientId: 'cli_edge', keyId: 'key_edge', createdAt: new Date(minute + ms) })
+  // One chunk (one client, one minute, one flush) holding both sides of the edge, one chunk a minute earlier, one later.
+  const meter = new UsageMeter(pg.sql, { flushMs: 60_000, spillDir })
+  for (const e of [at(-30_000, 1n), at(5_000, 10n), at(20_000, 100n), at(59_999, 1000n), at(61_000, 10_000n)]) meter.record(e)
+  await meter.drain()
+  const chunks = await pg.sql<{ n: number }[]>`select n from usage_chunks where client_id = 'cli_edge' order by t_min`
+  expect(chunks.map((c) => c.n)).toEqual([1, 3, 1])
+  const edge = new Date(minute + 10_000)
+  expect(await spendSince(pg.sql, { keyId: 'key_edge', clientId: 'cli_edge', from: edge })).toEqual({ key: 11_100n, client: 11_100n })
+  const report = await usageReport(pg.sql, 'cli_edge', { from: new Date(minute - 40_000), to: edge }, 'UTC')
+  expect([report.requests, report.billedNano]).toEqual([2, 11n])
+})

@@ -133,6 +133,8 @@ export class UsageMeter {
           if (debited.length > 0) this.opts.onDebited?.(debited)
         }
       } catch (err) {
+        // The write that failed may have committed unacknowledged: the next one looks its ids up first.
+        if (done === 0) batch.mayRepeat = true
         this.held = [done === 0 ? batch : batch.slice(done), ...pending.slice(b + 1)]
         log.warn('usage events not written yet; will retry', { queued: this.queued, error: describeError(err) })
         return
@@ -160,9 +162,11 @@ export class UsageMeter {
   /** Spills the oldest `count` queued events (only while the database is away, or at shutdown). */
   private spillOldest(count: number): void {
     const rows = [...this.held, this.queue].flatMap((b) => b.rows())
+    const retried = this.held.length > 0
     this.spill(rows.slice(0, count))
     this.held = []
     this.queue = UsageBatch.of(rows.slice(count))
+    this.queue.mayRepeat = retried
   }
 
   private spill(rows: HeldRow[]): void {

@@ -1,5 +1,5 @@
 import { expect, test } from 'bun:test'
-import { UsageBatch, type HeldRow, type QueuedRow } from './usage-batch.ts'
+import { CHUNK_COLUMNS, CHUNK_META, UsageBatch, type HeldRow, type QueuedRow } from './usage-batch.ts'
 
 const row = (i: number, over: Partial<QueuedRow> = {}): HeldRow => ({
   id: `req_${i}`,
@@ -37,23 +37,33 @@ test('rows come back exactly as queued, across growth, with nulls and amounts pa
   expect(b.slice(990).rows()).toEqual(rows.slice(990))
 })
 
-test('picked rows give the same array literals as the same rows in a range; text goes once, in the dictionary', () => {
-  const b = UsageBatch.of(Array.from({ length: 20 }, (_, i) => row(i)))
-  expect(b.literalsAt([5, 6, 7])).toEqual(b.literals(5, 8))
-  const lit = b.literals(5, 6)
-  expect(lit[0]).toBe('{req_5}')
-  expect(lit[13]).toBe(`{${9_007_199_254_740_993n + 10n}}`)
-  expect(lit[20]).toBe('{1764000000005}')
-  const dict = lit[22]!
-  // provider and error code: 1-based indexes into the dictionary (quoted and escaped there once), 0 for NULL
-  const word = (col: number) => JSON.parse(`[${dict.slice(1, -1)}]`)[Number(lit[col]!.slice(1, -1)) - 1]
-  expect(word(7)).toBe('openai')
-  expect(word(16)).toBe('x"y\\z')
-  expect(b.literals(6, 7)[7]).toBe('{0}')
-  // a column with one value throughout goes as that value alone (firm: dictionary index 1; status 200)
-  const all = b.literals(0, 20)
-  expect([all[1], all[14]]).toEqual(['{1}', '{200}'])
-  expect(all[8]!.split(',')).toHaveLength(20)
+/** chunkParams as named arrays: CHUNK_META then CHUNK_COLUMNS. */
+const params = (b: UsageBatch, rows: number[]) => {
+  const p = b.chunkParams(rows)
+  return Object.fromEntries([...CHUNK_META, ...CHUNK_COLUMNS].map(([name], i) => [name, p[i]!]))
+}
+
+test('chunks: one per client and minute, rows in their order; a column with one value for all rows goes once', () => {
+  const minute = 60_000
+  const at = (i: number, ms: number) => row(i, { createdAt: new Date(Math.floor(1_764_000_000_000 / minute) * minute + ms) })
+  // even rows are one client, odd rows another; row 4 falls in the next minute
+  const b = UsageBatch.of([at(0, 10), at(1, 20), at(2, 59_999), at(3, 30), at(4, 60_000), at(6, 5)])
+  const p = params(b, [0, 1, 2, 3, 4, 5])
+  expect(p.id).toBe('{req_0,req_1,req_4}')
+  expect(p.client).toBe('{"cli_even","cli_odd","cli_even"}')
+  expect(p.firm).toBe('{"firm_a","firm_a","firm_a"}')
+  expect([p.s, p.e]).toEqual(['{1,4,6}', '{3,5,6}'])
+  expect(p.ids).toBe('{req_0,req_2,req_6,req_1,req_3,req_4}')
+  const base = Math.floor(1_764_000_000_000 / minute) * minute
+  expect(p.t_min).toBe(`{${base + 5},${base + 20},${base + 60_000}}`)
+  expect(p.t_max).toBe(`{${base + 59_999},${base + 30},${base + 60_000}}`)
+  expect(p.status).toBe('{200}')
+  expect(p.key_id).toBe('{"key_a"}')
+  expect(p.prompt_tokens).toBe('{0,2,6,1,3,4}')
+  expect(p.error_code).toBe('{"x\\"y\\\\z",NULL,NULL,NULL,NULL,NULL}')
+  expect(p.cost_nano).toBe(`{${[0, 2, 6, 1, 3, 4].map((i) => 9_007_199_254_740_993n + BigInt(i)).join(',')}}`)
+  // picked rows give what the same rows alone give
+  expect(params(UsageBatch.of([at(1, 20), at(3, 30)]), [0, 1])).toEqual({ ...params(b, [1, 3]) })
 })
 
 test('an amount outside int64 or a count outside int32 is refused rather than wrapped', () => {
@@ -79,7 +89,7 @@ test('debits: prepaid rows with a billed amount only', () => {
 })
 
 test('request ids go unquoted; any id that needs quoting (or could read as NULL) quotes them all', () => {
-  const ids = (list: string[]) => UsageBatch.of(list.map((id, i) => row(i, { id }))).literals(0, list.length)[0]
+  const ids = (list: string[]) => params(UsageBatch.of(list.map((id, i) => row(i, { id: id, clientId: 'cli_a' }))), list.map((_, i) => i)).ids
   expect(ids(['req_01ABC', 'req_01ABD', 'vid_x_y'])).toBe('{req_01ABC,req_01ABD,vid_x_y}')
   expect(ids(['req_1', 'a"b'])).toBe('{"req_1","a\\"b"}')
   expect(ids(['req_1', 'NULL'])).toBe('{"req_1","NULL"}')

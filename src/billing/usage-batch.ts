@@ -8,19 +8,16 @@
 import type { UsageRow } from './usage.ts'
 
 /**
- * The usage_events columns as written, and how each is sent (see insertBatch in usage.ts): as an array of its own
- * type; `dict`, text that repeats, as 1-based indexes into one array of the batch's distinct values (0: NULL,
- * which is what Postgres gives for a subscript out of bounds); `ms`, a time, as epoch milliseconds.
+ * The usage_chunks columns that hold one value per event, in the order the chunk insert sends them (see
+ * insertChunks in usage.ts), with their element types. Times go as epoch milliseconds.
  */
-export const COLUMNS = [
-  ['id', 'text'],
-  ['firm_id', 'dict'],
-  ['client_id', 'dict'],
-  ['key_id', 'dict'],
-  ['endpoint', 'dict'],
-  ['model_requested', 'dict'],
-  ['model_used', 'dict'],
-  ['provider', 'dict'],
+export const CHUNK_COLUMNS = [
+  ['ids', 'text'],
+  ['key_id', 'text'],
+  ['endpoint', 'text'],
+  ['model_requested', 'text'],
+  ['model_used', 'text'],
+  ['provider', 'text'],
   ['prompt_tokens', 'int'],
   ['completion_tokens', 'int'],
   ['cached_tokens', 'int'],
@@ -28,14 +25,28 @@ export const COLUMNS = [
   ['markup_nano', 'bigint'],
   ['billed_nano', 'bigint'],
   ['status', 'int'],
-  ['outcome', 'dict'],
-  ['error_code', 'dict'],
+  ['outcome', 'text'],
+  ['error_code', 'text'],
   ['usage_estimated', 'bool'],
   ['stream', 'bool'],
   ['latency_ms', 'int'],
-  ['created_at', 'ms'],
+  ['created_ms', 'bigint'],
   ['attempt', 'int'],
 ] as const
+
+/** Per chunk, before the columns: its id, firm, client, first and last time, and its rows' span (1-based, inclusive) in the column arrays. */
+export const CHUNK_META = [
+  ['id', 'text'],
+  ['firm', 'text'],
+  ['client', 'text'],
+  ['t_min', 'bigint'],
+  ['t_max', 'bigint'],
+  ['s', 'int'],
+  ['e', 'int'],
+] as const
+
+/** A chunk holds one client's events within one minute: readers of a window look only at chunks that can hold it. */
+export const CHUNK_SPAN_MS = 60_000
 
 /** A usage row as the meter queues it: with whether the client was on prepaid billing when it ran. */
 export type QueuedRow = UsageRow & { prepaid?: boolean }
@@ -48,9 +59,9 @@ const MONEY_COLUMNS = 3
 const FLAG_COLUMNS = 3
 type TextField = (typeof TEXT)[number]
 
-/** Text, int, money and flag columns in the order COLUMNS writes them (after id, before created_at). */
+/** Text, int, money and flag columns in the order CHUNK_COLUMNS sends them (after ids, before created_ms). */
 const ORDER: readonly ({ text: number } | { int: number } | { money: number } | { flag: number })[] = [
-  { text: 0 }, { text: 1 }, { text: 2 }, { text: 3 }, { text: 4 }, { text: 5 }, { text: 6 },
+  { text: 2 }, { text: 3 }, { text: 4 }, { text: 5 }, { text: 6 },
   { int: 0 }, { int: 1 }, { int: 2 }, { money: 0 }, { money: 1 }, { money: 2 }, { int: 3 },
   { text: 7 }, { text: 8 }, { flag: 0 }, { flag: 1 }, { int: 4 },
 ]
@@ -73,6 +84,8 @@ export function arrayElement(v: string | null): string {
 
 export class UsageBatch {
   length = 0
+  /** Some rows may be stored already (a retried write, a spill file): writes look their ids up first. */
+  mayRepeat = false
   private capacity: number
   private ids: string[] = []
   private text: Int32Array[]
@@ -234,9 +247,11 @@ export class UsageBatch {
     return out
   }
 
-  /** Rows from..to-1 as a batch of their own. */
+  /** Rows from..to-1 as a batch of their own (what is left of a failed write: it may repeat). */
   slice(from: number, to = this.length): UsageBatch {
-    return UsageBatch.of(this.rows(from, to))
+    const b = UsageBatch.of(this.rows(from, to))
+    b.mayRepeat = true
+    return b
   }
 
   /** Whether row i debits prepaid credit (a prepaid client, a billed amount). */
@@ -244,53 +259,99 @@ export class UsageBatch {
     return this.flags[2]![i] === 1 && this.moneyAt(2, i) > 0n
   }
 
-  /** Rows from..to-1 as the insert's parameters (see columns). */
-  literals(from: number, to: number): string[] {
-    return this.columns(to - from, (k) => from + k)
+  /** Request id of row i. */
+  id(i: number): string {
+    return this.ids[i]!
   }
 
-  /** The rows at these indexes as the insert's parameters (see columns). */
-  literalsAt(rows: readonly number[]): string[] {
-    return this.columns(rows.length, (k) => rows[k]!)
+  /** Client of row i. */
+  clientId(i: number): string {
+    return this.textAt(1, i)!
+  }
+
+  /** Time of row i, epoch milliseconds. */
+  time(i: number): number {
+    return this.times[i]!
+  }
+
+  /** Billed amount of row i. */
+  billed(i: number): bigint {
+    return this.moneyAt(2, i)
   }
 
   /**
-   * `n` rows (the k-th is row `at(k)`) as one Postgres array literal per column, in COLUMNS order (a column with one
-   * value throughout as a one-element array), then the batch's distinct text values. Only request ids are text per
-   * row; flags go as 1/0, which Postgres reads as booleans.
+   * The rows at these indexes as the chunk insert's parameters: grouped into chunks, one per client and minute
+   * (CHUNK_SPAN_MS), each chunk's rows in their order here; per chunk the CHUNK_META arrays, then one Postgres
+   * array literal per CHUNK_COLUMNS column over all chunks' rows. A column holding one value for all the rows goes
+   * as that one value, which every chunk stores once. Request ids are the only text always sent per row.
    */
-  private columns(n: number, at: (k: number) => number): string[] {
-    const out: string[] = []
-    const ids = new Array<string>(n)
-    for (let k = 0; k < n; k++) ids[k] = this.ids[at(k)]!
-    // Request ids (a prefix, an underscore, base32) need no quotes; one scan of the joined list says so for all.
-    const bare = ids.join(',')
-    out.push(`{${PLAIN_IDS.test(bare) ? bare : ids.map(arrayElement).join(',')}}`)
-    // A column holding one value throughout (status, flags, attempt, and firm, key and model within a busy key's
-    // batch) goes as that one value, which insertBatch reads back for every row; any other joins as a plain array
-    // (a typed array's own join takes ~25 ns an element).
+  chunkParams(rows: readonly number[]): string[] {
+    const groups = new Map<number, number[]>()
+    for (const i of rows) {
+      // A client's dictionary index and its minute make one number (the minute since 1970 stays below 2^27 until 2225).
+      const key = this.text[1]![i]! * 2 ** 27 + Math.floor(this.times[i]! / CHUNK_SPAN_MS)
+      const g = groups.get(key)
+      if (g) g.push(i)
+      else groups.set(key, [i])
+    }
+    const order: number[] = []
+    const meta = { id: [] as string[], firm: [] as string[], client: [] as string[], tMin: [] as number[], tMax: [] as number[], s: [] as number[], e: [] as number[] }
+    for (const g of groups.values()) {
+      let lo = Infinity
+      let hi = -Infinity
+      for (const i of g) {
+        const t = this.times[i]!
+        if (t < lo) lo = t
+        if (t > hi) hi = t
+      }
+      meta.id.push(this.ids[g[0]!]!)
+      meta.firm.push(arrayElement(this.textAt(0, g[0]!)))
+      meta.client.push(arrayElement(this.textAt(1, g[0]!)))
+      meta.tMin.push(lo)
+      meta.tMax.push(hi)
+      meta.s.push(order.length + 1)
+      for (const i of g) order.push(i)
+      meta.e.push(order.length)
+    }
+    const out = [idList(meta.id), `{${meta.firm.join(',')}}`, `{${meta.client.join(',')}}`, `{${meta.tMin.join(',')}}`, `{${meta.tMax.join(',')}}`, `{${meta.s.join(',')}}`, `{${meta.e.join(',')}}`]
+    const n = order.length
+    out.push(idList(order.map((i) => this.ids[i]!)))
+    const same = (a: Int32Array | Uint8Array | Float64Array) => {
+      const first = a[order[0]!]!
+      if (first !== first) return false
+      for (let k = 1; k < n; k++) if (a[order[k]!] !== first) return false
+      return true
+    }
+    // A typed array's own join takes ~25 ns an element.
     const numbers = (a: Int32Array | Uint8Array | Float64Array, big?: Map<number, bigint>): string => {
       if (n === 0) return '{}'
-      const first = a[at(0)]!
-      let same = first === first
-      for (let k = 1; same && k < n; k++) same = a[at(k)] === first
-      if (same) return `{${first}}`
+      if (same(a)) return `{${a[order[0]!]}}`
       const vals = new Array<number | bigint>(n)
       for (let k = 0; k < n; k++) {
-        const v = a[at(k)]!
-        vals[k] = v === v ? v : big!.get(at(k))!
+        const v = a[order[k]!]!
+        vals[k] = v === v ? v : big!.get(order[k]!)!
       }
       return `{${vals.join(',')}}`
     }
+    const text = (c: number): string => {
+      if (n === 0) return '{}'
+      if (same(this.text[c]!)) return `{${arrayElement(this.textAt(c, order[0]!))}}`
+      return `{${order.map((i) => arrayElement(this.textAt(c, i))).join(',')}}`
+    }
     for (const col of ORDER) {
-      if ('text' in col) out.push(numbers(this.text[col.text]!))
+      if ('text' in col) out.push(text(col.text))
       else if ('int' in col) out.push(numbers(this.ints[col.int]!))
       else if ('money' in col) out.push(numbers(this.money[col.money]!, this.bigMoney[col.money]))
       else out.push(numbers(this.flags[col.flag]!))
     }
     out.push(numbers(this.times))
     out.push(numbers(this.ints[5]!))
-    out.push(`{${this.dict.map(arrayElement).join(',')}}`)
     return out
   }
+}
+
+/** Request ids (a prefix, an underscore, base32) as an array literal: unquoted when one scan of the joined list says none needs quotes. */
+function idList(ids: string[]): string {
+  const bare = ids.join(',')
+  return `{${PLAIN_IDS.test(bare) ? bare : ids.map(arrayElement).join(',')}}`
 }

@@ -1,12 +1,13 @@
 /**
- * @module Usage rows for the CSV export, in (time, request id) order, one keyset page at a time: constant memory,
- * never one long-held connection. usage_events is indexed by client and time only — an index costs every proxied
- * request's insert ~2.5 µs of database CPU, and a firm-wide export is a monthly billing task — so a firm's export
- * merges its clients' ordered pages, each read from that index.
+ * @module Usage rows for the CSV export, in (time, request id) order, one page at a time: constant memory, never
+ * one long-held connection. Usage is stored in chunks, indexed by client and first time (see sql/017), so every
+ * page is one client's: a page is every row from its start up to the first time of a chunk past about `limit`
+ * rows, which makes it complete to that point. A firm's export, or the platform's, merges its clients' pages.
  */
 import type { Sql } from '../shared/db.ts'
 import { inFirm, type FirmScope } from '../tenancy/scope.ts'
-import type { Window } from './usage.ts'
+import { CHUNK_SPAN_MS } from './usage-batch.ts'
+import { inChunks, type Window } from './usage.ts'
 
 /** A usage row as the export reads it (column names as stored). */
 export interface ExportRow {
@@ -34,63 +35,72 @@ export interface ExportFilter {
   window: Window
 }
 
-interface Cursor {
-  at: Date
-  id: string
-}
-
-/** Rows held in memory at once by a firm's merge, over all its clients (each holds at least MIN_CLIENT_PAGE). */
+/** Rows held in memory at once by a merge, over all its clients (each holds at least MIN_CLIENT_PAGE). */
 const MERGE_ROWS = 20_000
 const MIN_CLIENT_PAGE = 50
 
-/** Up to `limit` rows after `cursor`, in order: one client's, or (no client) every row in scope. */
-function page(sql: Sql, f: ExportFilter, cursor: Cursor | null, limit: number): Promise<ExportRow[]> {
-  return sql<ExportRow[]>`
+/** One client's rows in [from, until), in order; `until` is where the next page starts (the window's end: the last). */
+interface Page {
+  rows: ExportRow[]
+  until: Date
+}
+
+/**
+ * The client's rows from `from` on, up to where its chunks from there hold about `limit` rows: `until` is the
+ * first time of the first chunk past them (later than `from`), or the window's end. Every row before `until` is in
+ * a chunk that starts before it, so the page holds them all.
+ */
+async function page(sql: Sql, f: ExportFilter, clientId: string, from: Date, limit: number): Promise<Page> {
+  const [bound] = await sql<{ t_min: Date }[]>`
+    select t_min from (
+      select t_min, sum(n) over (order by t_min) - n as before
+      from usage_chunks
+      where client_id = ${clientId} and t_min > ${new Date(from.getTime() - CHUNK_SPAN_MS)} and t_min < ${f.window.to} and t_max >= ${from}
+    ) w
+    where before >= ${limit} and t_min > ${from}
+    limit 1`
+  const until = bound?.t_min ?? f.window.to
+  const rows = await sql<ExportRow[]>`
     select u.created_at, u.id, u.client_id, c.name as client_name, k.prefix as key_prefix, u.model_requested, u.model_used,
            u.provider, u.prompt_tokens, u.completion_tokens, u.cached_tokens, u.cost_nano, u.markup_nano, u.billed_nano,
            u.status, u.stream
     from usage_events u left join clients c on c.id = u.client_id left join api_keys k on k.id = u.key_id
-    where u.created_at >= ${f.window.from} and u.created_at < ${f.window.to}
+    where u.client_id = ${clientId} and ${inChunks(sql, from, until)} and u.created_at >= ${from} and u.created_at < ${until}
       ${inFirm(sql, f.scope, 'u.firm_id')}
-      ${f.clientId ? sql`and u.client_id = ${f.clientId}` : sql``}
-      ${cursor ? sql`and u.created_at >= ${cursor.at} and (u.created_at, u.id) > (${cursor.at}, ${cursor.id})` : sql``}
-    order by u.created_at, u.id
-    limit ${limit}`
+    order by u.created_at, u.id`
+  return { rows, until }
 }
 
-/** Yields export rows in (time, id) order, `pageSize` at a time. */
+/** Yields export rows in (time, id) order, about `pageSize` at a time. */
 export async function* exportUsage(sql: Sql, filter: ExportFilter, pageSize = 2000): AsyncGenerator<ExportRow[]> {
-  if (filter.scope !== null && filter.clientId === null) {
-    const clients = await sql<{ id: string }[]>`
-      select c.id from clients c
-      where c.firm_id = ${filter.scope}
-        and exists (select 1 from usage_events u where u.client_id = c.id and u.created_at >= ${filter.window.from} and u.created_at < ${filter.window.to})
-      order by c.id`
-    if (clients.length > 1) {
-      yield* merged(sql, filter, clients.map((c) => c.id), pageSize)
-      return
-    }
-    if (clients.length === 0) return
-    filter = { ...filter, clientId: clients[0]!.id }
+  const { from, to } = filter.window
+  const span = sql`t_min > ${new Date(from.getTime() - CHUNK_SPAN_MS)} and t_min < ${to} and t_max >= ${from}`
+  const clients = filter.clientId
+    ? [filter.clientId]
+    : (
+        await sql<{ client_id: string }[]>`
+          select distinct client_id from usage_chunks where ${span} ${inFirm(sql, filter.scope, 'firm_id')} order by client_id`
+      ).map((r) => r.client_id)
+  if (clients.length > 1) {
+    yield* merged(sql, filter, clients, pageSize)
+    return
   }
-  let cursor: Cursor | null = null
-  for (;;) {
-    const rows = await page(sql, filter, cursor, pageSize)
-    if (rows.length === 0) return
-    yield rows
-    if (rows.length < pageSize) return
-    const last = rows[rows.length - 1]!
-    cursor = { at: last.created_at, id: last.id }
+  if (clients.length === 0) return
+  let at = from
+  while (at < to) {
+    const p = await page(sql, filter, clients[0]!, at, pageSize)
+    if (p.rows.length > 0) yield p.rows
+    at = p.until
   }
 }
 
-/** One client's rows as the merge reads them: a page in hand, refilled after its last row. */
+/** One client's rows as the merge reads them: a page in hand, refilled from where it ended. */
 interface Source {
   clientId: string
   rows: ExportRow[]
   at: number
-  /** The client has no rows past this page. */
-  last: boolean
+  /** Where the next page starts: the window's end once the client has no more. */
+  until: Date
 }
 
 /** Request ids are ASCII, so this is Postgres's order for them too. */
@@ -101,16 +111,22 @@ const before = (a: ExportRow, b: ExportRow) => {
 
 async function* merged(sql: Sql, filter: ExportFilter, clientIds: string[], pageSize: number): AsyncGenerator<ExportRow[]> {
   const per = Math.max(MIN_CLIENT_PAGE, Math.min(pageSize, Math.floor(MERGE_ROWS / clientIds.length)))
-  const fill = async (s: Source, cursor: Cursor | null) => {
-    s.rows = await page(sql, { ...filter, clientId: s.clientId }, cursor, per)
+  const end = filter.window.to
+  // Pages until one has rows, or the client has none left.
+  const fill = async (s: Source) => {
+    s.rows = []
     s.at = 0
-    s.last = s.rows.length < per
+    while (s.rows.length === 0 && s.until < end) {
+      const p = await page(sql, filter, s.clientId, s.until, per)
+      s.rows = p.rows
+      s.until = p.until
+    }
   }
   // A binary min-heap of the sources by their current row.
   const heap: Source[] = []
   for (const clientId of clientIds) {
-    const s: Source = { clientId, rows: [], at: 0, last: false }
-    await fill(s, null)
+    const s: Source = { clientId, rows: [], at: 0, until: filter.window.from }
+    await fill(s)
     if (s.rows.length > 0) push(heap, s)
   }
   let out: ExportRow[] = []
@@ -118,10 +134,7 @@ async function* merged(sql: Sql, filter: ExportFilter, clientIds: string[], page
     const s = heap[0]!
     const row = s.rows[s.at++]!
     out.push(row)
-    if (s.at === s.rows.length) {
-      if (s.last) s.rows = []
-      else await fill(s, { at: row.created_at, id: row.id })
-    }
+    if (s.at === s.rows.length) await fill(s)
     if (s.rows.length === 0) pop(heap)
     else down(heap, 0)
     if (out.length === pageSize) {

@@ -1,10 +1,10 @@
 /**
- * @module Owns the usage_events table: batched inserts from the meter and the aggregates behind usage reports
- * (the CSV export reads it in usage-export.ts).
+ * @module Owns usage storage (usage_chunks, read as the usage_events view; see sql/017): batched inserts from the
+ * meter and the aggregates behind usage reports (the CSV export reads it in usage-export.ts).
  */
 import type { Pool, Sql } from '../shared/db.ts'
 import { appendEntry } from './ledger.ts'
-import { COLUMNS, UsageBatch, type QueuedRow } from './usage-batch.ts'
+import { CHUNK_COLUMNS, CHUNK_META, CHUNK_SPAN_MS, UsageBatch, type QueuedRow } from './usage-batch.ts'
 
 /** Token counts and money, of one request or summed over many. */
 export interface Tallies {
@@ -37,63 +37,99 @@ export interface UsageRow extends Tallies {
   attempt?: number
 }
 
-// One array parameter per column, unnested together: a batch costs a few dozen parameters, not thousands. Each
-// array is of its column's type, so Postgres parses the elements straight into it; repeated text (firm, client,
-// key, model, outcome) arrives as indexes into one array of the batch's distinct values, and times as epoch
-// milliseconds.
-const PARAM_TYPES = { text: 'text', dict: 'int', int: 'int', bigint: 'bigint', bool: 'bool', ms: 'bigint' } as const
-// A column holding one value for the whole batch is sent as that one value (unnest pads it with NULLs, which no
-// column otherwise holds: text NULL is dictionary index 0) and read back for every row.
-const valueOf = (sent: (typeof COLUMNS)[number][1], i: number) => {
-  const c = i === 0 ? 'c0' : `coalesce(c${i}, ($${i + 1}::${PARAM_TYPES[sent]}[])[1])`
-  return sent === 'dict' ? `dict.v[${c}]` : sent === 'ms' ? `timestamptz 'epoch' + ${c} * interval '1 millisecond'` : c
+// One statement writes a batch's chunks: each chunk's columns are slices of one array parameter per column (a
+// column with one value for the whole batch is stored as that value), and its metadata comes from the CHUNK_META
+// arrays, unnested together. The batch costs a few dozen parameters and one tuple per chunk.
+const META = CHUNK_META.length
+const column = ([, type]: (typeof CHUNK_COLUMNS)[number], i: number) => {
+  const p = `$${META + i + 1}::${type}[]`
+  return `case when cardinality(${p}) = 1 then ${p} else (${p})[b.s:b.e] end`
 }
-const PLAIN_INSERT = `insert into usage_events (${COLUMNS.map(([c]) => c).join(', ')})
-  select ${COLUMNS.map(([, sent], i) => valueOf(sent, i)).join(', ')}
-  from unnest(${COLUMNS.map(([, sent], i) => `$${i + 1}::${PARAM_TYPES[sent]}[]`).join(', ')}) as t(${COLUMNS.map((_, i) => `c${i}`).join(', ')}),
-    (select $${COLUMNS.length + 1}::text[] as v) as dict`
-const INSERT = `${PLAIN_INSERT}
-  on conflict (id) do nothing`
+const fromMs = (c: string) => `timestamptz 'epoch' + b.${c} * interval '1 millisecond'`
+const INSERT_CHUNKS = `insert into usage_chunks (id, firm_id, client_id, t_min, t_max, n, ${CHUNK_COLUMNS.map(([c]) => c).join(', ')})
+  select b.id, b.firm, b.client, ${fromMs('t_min')}, ${fromMs('t_max')}, b.e - b.s + 1, ${CHUNK_COLUMNS.map(column).join(', ')}
+  from unnest(${CHUNK_META.map(([, type], i) => `$${i + 1}::${type}[]`).join(', ')}) as b(${CHUNK_META.map(([c]) => c).join(', ')})`
 
 const isUniqueViolation = (err: unknown) => (err as { code?: unknown } | null)?.code === '23505'
 
+/** Runs a statement that may fail on a conflict without ending the transaction it is in (a savepoint there). */
+type Guard = (run: (sql: Sql) => Promise<unknown>) => Promise<unknown>
+
+function insertChunks(sql: Sql, batch: UsageBatch, rows: readonly number[]): Promise<unknown> {
+  return rows.length === 0 ? Promise.resolve() : sql.unsafe(INSERT_CHUNKS, batch.chunkParams(rows) as never, { prepare: true })
+}
+
 /**
- * Writes a batch. Rows of prepaid clients also debit their credit, for the rows that were new, in the same
- * transaction; returns the clients debited. Idempotent: an id already written is skipped (and not debited again), so replays are harmless.
+ * Of these rows, those not stored yet (and each id once). A row's chunk is its client's, with t_min within a
+ * minute before the row's time, so only those chunks are searched, and only those holding one of the ids unpacked.
+ */
+async function unwritten(sql: Sql, batch: UsageBatch, rows: readonly number[]): Promise<number[]> {
+  if (rows.length === 0) return []
+  const ids = rows.map((i) => batch.id(i))
+  const clients = [...new Set(rows.map((i) => batch.clientId(i)))]
+  let lo = Infinity
+  let hi = -Infinity
+  for (const i of rows) {
+    lo = Math.min(lo, batch.time(i))
+    hi = Math.max(hi, batch.time(i))
+  }
+  const stored = await sql<{ id: string }[]>`
+    select x.id from usage_chunks c, unnest(c.ids) as x(id)
+    where c.client_id = any(${clients}::text[]) and c.t_min > ${new Date(lo - CHUNK_SPAN_MS)} and c.t_min <= ${new Date(hi)}
+      and c.ids && ${ids}::text[] and x.id = any(${ids}::text[])`
+  const seen = new Set(stored.map((r) => r.id))
+  return rows.filter((i) => !seen.has(batch.id(i)) && (seen.add(batch.id(i)), true))
+}
+
+/**
+ * Stores the rows not stored yet; returns those it stored. A batch written for the first time goes in one insert;
+ * if a chunk of it is there already (its commit went unacknowledged and this is the retry) or the batch is marked
+ * as possibly written before (a retry, a spill file), the ids already stored are looked up and skipped.
+ */
+async function writeNew(sql: Sql, batch: UsageBatch, rows: readonly number[], guard: Guard): Promise<readonly number[]> {
+  if (!batch.mayRepeat) {
+    try {
+      await guard((s) => insertChunks(s, batch, rows))
+      return rows
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err
+    }
+  }
+  const fresh = await unwritten(sql, batch, rows)
+  await insertChunks(sql, batch, fresh)
+  return fresh
+}
+
+/**
+ * Writes rows. Rows of prepaid clients also debit their credit, for the rows that were new, in the same
+ * transaction; returns the clients debited. Idempotent: an id already written is skipped (and not debited again),
+ * so replays are harmless.
  */
 export function insertUsage(sql: Pool, rows: readonly QueuedRow[]): Promise<string[]> {
-  return rows.length === 0 ? Promise.resolve([]) : insertBatch(sql, UsageBatch.of(rows), 0, rows.length)
+  if (rows.length === 0) return Promise.resolve([])
+  const batch = UsageBatch.of(rows)
+  batch.mayRepeat = true
+  return insertBatch(sql, batch, 0, rows.length)
 }
 
 /** As insertUsage, for rows from..to-1 of a queued batch. */
 export async function insertBatch(sql: Pool, batch: UsageBatch, from: number, to: number): Promise<string[]> {
   if (to <= from) return []
-  const prepaid: number[] = []
-  const others: number[] = []
-  for (let i = from; i < to; i++) (batch.debits(i) ? prepaid : others).push(i)
-  if (prepaid.length === 0) {
-    const columns = batch.literals(from, to)
-    try {
-      // Almost every batch is new: a plain insert spares Postgres the speculative insertion of ON CONFLICT (~25 %
-      // of its work per row). A replay (a spill file, a batch whose commit went unacknowledged) fails on the
-      // first id already written and is written again skipping those.
-      await sql.unsafe(PLAIN_INSERT, columns as never, { prepare: true })
-    } catch (err) {
-      if (!isUniqueViolation(err)) throw err
-      await sql.unsafe(INSERT, columns as never, { prepare: true })
-    }
+  const rows = Array.from({ length: to - from }, (_, k) => from + k)
+  if (!rows.some((i) => batch.debits(i))) {
+    await writeNew(sql, batch, rows, (run) => run(sql))
     return []
   }
   return sql.begin(async (tx) => {
-    if (others.length > 0) await tx.unsafe(INSERT, batch.literalsAt(others) as never, { prepare: true })
-    const inserted = await tx.unsafe<{ client_id: string; billed_nano: bigint }[]>(`${INSERT} returning client_id, billed_nano`, batch.literalsAt(prepaid) as never, { prepare: true })
+    const fresh = await writeNew(tx, batch, rows, (run) => tx.savepoint(run))
     const debits = new Map<string, { firmId: string; amount: bigint; count: number }>()
-    const firmOf = new Map(prepaid.map((i) => batch.row(i)).map((r) => [r.clientId, r.firmId]))
-    for (const r of inserted) {
-      const d = debits.get(r.client_id) ?? { firmId: firmOf.get(r.client_id)!, amount: 0n, count: 0 }
-      d.amount += r.billed_nano
+    for (const i of fresh) {
+      if (!batch.debits(i)) continue
+      const r = batch.row(i)
+      const d = debits.get(r.clientId) ?? { firmId: r.firmId, amount: 0n, count: 0 }
+      d.amount += r.billedNano
       d.count++
-      debits.set(r.client_id, d)
+      debits.set(r.clientId, d)
     }
     for (const [clientId, d] of debits) {
       await appendEntry(tx, { clientId, firmId: d.firmId, kind: 'usage', amountNano: -d.amount, reason: `${d.count} request${d.count === 1 ? '' : 's'}`, actor: 'meter' })
@@ -105,9 +141,18 @@ export async function insertBatch(sql: Pool, batch: UsageBatch, from: number, to
 /** Writes rows inside the caller's transaction (no prepaid debit: the caller books it); returns the ids new here. */
 export async function insertUsageIn(tx: Sql, rows: readonly UsageRow[]): Promise<string[]> {
   if (rows.length === 0) return []
-  const out = await tx.unsafe<{ id: string }[]>(`${INSERT} returning id`, UsageBatch.of(rows).literals(0, rows.length) as never, { prepare: true })
-  return out.map((r) => r.id)
+  const batch = UsageBatch.of(rows)
+  batch.mayRepeat = true
+  const fresh = await writeNew(tx, batch, rows.map((_, i) => i), (run) => run(tx))
+  return fresh.map((i) => batch.id(i))
 }
+
+/**
+ * Chunks that can hold events of [from, to): t_min within a minute before `from` (the client index finds them)
+ * and t_max not before it. For queries on the usage_events view.
+ */
+export const inChunks = (sql: Sql, from: Date, to: Date | null) =>
+  sql`chunk_at > ${new Date(from.getTime() - CHUNK_SPAN_MS)} and chunk_end >= ${from} ${to ? sql`and chunk_at < ${to}` : sql``}`
 
 /** A time window [from, to) in absolute instants. */
 export interface Window {
@@ -152,7 +197,7 @@ const totals = (r: AggRow | undefined): UsageTotals => ({
 /** Totals and breakdowns by day (in `timezone`), model and key for one client over a window. */
 export async function usageReport(sql: Sql, clientId: string, window: Window, timezone: string): Promise<UsageReport> {
   // Attempt events carry nothing billed; requests are counted by their own events.
-  const where = sql`client_id = ${clientId} and created_at >= ${window.from} and created_at < ${window.to} and attempt = 0`
+  const where = sql`client_id = ${clientId} and ${inChunks(sql, window.from, window.to)} and created_at >= ${window.from} and created_at < ${window.to} and attempt = 0`
   const [all, days, models, keys] = await Promise.all([
     sql<AggRow[]>`select ${sql.unsafe(AGG)} from usage_events where ${where}`,
     sql<(AggRow & { day: string })[]>`
@@ -177,6 +222,6 @@ export async function usageReport(sql: Sql, clientId: string, window: Window, ti
 export async function spendSince(sql: Sql, q: { keyId: string; clientId: string; from: Date }): Promise<{ key: bigint; client: bigint }> {
   const [r] = await sql<{ key: bigint | null; client: bigint | null }[]>`
     select sum(billed_nano) filter (where key_id = ${q.keyId})::bigint as key, sum(billed_nano)::bigint as client
-    from usage_events where client_id = ${q.clientId} and created_at >= ${q.from}`
+    from usage_events where client_id = ${q.clientId} and ${inChunks(sql, q.from, null)} and created_at >= ${q.from}`
   return { key: r?.key ?? 0n, client: r?.client ?? 0n }
 }
