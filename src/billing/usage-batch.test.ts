@@ -1,5 +1,6 @@
 import { expect, test } from 'bun:test'
-import { CHUNK_COLUMNS, CHUNK_META, UsageBatch, type HeldRow, type QueuedRow } from './usage-batch.ts'
+import { UsageBatch, type HeldRow, type QueuedRow } from './usage-batch.ts'
+import { CHUNK_COLUMNS, CHUNK_META } from './usage-chunks.ts'
 
 const row = (i: number, over: Partial<QueuedRow> = {}): HeldRow => ({
   id: `req_${i}`,

@@ -5,48 +5,8 @@
  * object until the flush cost ~2 µs of CPU a request, almost all of it in garbage collection: every event outlived
  * a young collection and was promoted, and the old generation then had to be collected for it.
  */
+import { arrayElement, CHUNK_SPAN_MS, idList } from './usage-chunks.ts'
 import type { UsageRow } from './usage.ts'
-
-/**
- * The usage_chunks columns that hold one value per event, in the order the chunk insert sends them (see
- * insertChunks in usage.ts), with their element types. Times go as epoch milliseconds.
- */
-export const CHUNK_COLUMNS = [
-  ['ids', 'text'],
-  ['key_id', 'text'],
-  ['endpoint', 'text'],
-  ['model_requested', 'text'],
-  ['model_used', 'text'],
-  ['provider', 'text'],
-  ['prompt_tokens', 'int'],
-  ['completion_tokens', 'int'],
-  ['cached_tokens', 'int'],
-  ['cost_nano', 'bigint'],
-  ['markup_nano', 'bigint'],
-  ['billed_nano', 'bigint'],
-  ['status', 'int'],
-  ['outcome', 'text'],
-  ['error_code', 'text'],
-  ['usage_estimated', 'bool'],
-  ['stream', 'bool'],
-  ['latency_ms', 'int'],
-  ['created_ms', 'bigint'],
-  ['attempt', 'int'],
-] as const
-
-/** Per chunk, before the columns: its id, firm, client, first and last time, and its rows' span (1-based, inclusive) in the column arrays. */
-export const CHUNK_META = [
-  ['id', 'text'],
-  ['firm', 'text'],
-  ['client', 'text'],
-  ['t_min', 'bigint'],
-  ['t_max', 'bigint'],
-  ['s', 'int'],
-  ['e', 'int'],
-] as const
-
-/** A chunk holds one client's events within one minute: readers of a window look only at chunks that can hold it. */
-export const CHUNK_SPAN_MS = 60_000
 
 /** A usage row as the meter queues it: with whether the client was on prepaid billing when it ran. */
 export type QueuedRow = UsageRow & { prepaid?: boolean }
@@ -59,7 +19,7 @@ const MONEY_COLUMNS = 3
 const FLAG_COLUMNS = 3
 type TextField = (typeof TEXT)[number]
 
-/** Text, int, money and flag columns in the order CHUNK_COLUMNS sends them (after ids, before created_ms). */
+/** Text, int, money and flag columns in the order CHUNK_COLUMNS (usage-chunks.ts) sends them (after ids, before created_ms). */
 const ORDER: readonly ({ text: number } | { int: number } | { money: number } | { flag: number })[] = [
   { text: 2 }, { text: 3 }, { text: 4 }, { text: 5 }, { text: 6 },
   { int: 0 }, { int: 1 }, { int: 2 }, { money: 0 }, { money: 1 }, { money: 2 }, { int: 3 },
@@ -72,16 +32,6 @@ const inI64 = (v: bigint) => v >= I64_MIN && v <= I64_MAX
 /** `n` is Number(v); exact below 2^53, else `v` is checked against int64 itself. */
 const fits = (n: number, v: bigint) => Number.isSafeInteger(n) || inI64(v)
 const isI32 = (v: number) => (v | 0) === v
-const NEEDS_ESCAPE = /["\\]/
-/** Comma-separated elements that each hold an underscore and only letters, digits and underscores: never empty, never NULL. */
-const PLAIN_IDS = /^[A-Za-z0-9]*_\w*(?:,[A-Za-z0-9]*_\w*)*$/
-
-/** A text element of a Postgres array literal: quoted, with quotes and backslashes escaped; NULL unquoted. */
-export function arrayElement(v: string | null): string {
-  if (v === null) return 'NULL'
-  return NEEDS_ESCAPE.test(v) ? `"${v.replace(/[\\"]/g, '\\$&')}"` : `"${v}"`
-}
-
 export class UsageBatch {
   length = 0
   /** Some rows may be stored already (a retried write, a spill file): writes look their ids up first. */
@@ -348,10 +298,4 @@ export class UsageBatch {
     out.push(numbers(this.ints[5]!))
     return out
   }
-}
-
-/** Request ids (a prefix, an underscore, base32) as an array literal: unquoted when one scan of the joined list says none needs quotes. */
-function idList(ids: string[]): string {
-  const bare = ids.join(',')
-  return `{${PLAIN_IDS.test(bare) ? bare : ids.map(arrayElement).join(',')}}`
 }

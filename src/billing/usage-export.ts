@@ -6,8 +6,8 @@
  */
 import type { Sql } from '../shared/db.ts'
 import { inFirm, type FirmScope } from '../tenancy/scope.ts'
-import { CHUNK_SPAN_MS } from './usage-batch.ts'
-import { inChunks, type Window } from './usage.ts'
+import { CHUNK_SPAN_MS, inChunks } from './usage-chunks.ts'
+import type { Window } from './usage.ts'
 
 /** A usage row as the export reads it (column names as stored). */
 export interface ExportRow {

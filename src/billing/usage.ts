@@ -4,7 +4,8 @@
  */
 import type { Pool, Sql } from '../shared/db.ts'
 import { appendEntry } from './ledger.ts'
-import { CHUNK_COLUMNS, CHUNK_META, CHUNK_SPAN_MS, UsageBatch, type QueuedRow } from './usage-batch.ts'
+import { UsageBatch, type QueuedRow } from './usage-batch.ts'
+import { inChunks, writeNew } from './usage-chunks.ts'
 
 /** Token counts and money, of one request or summed over many. */
 export interface Tallies {
@@ -35,69 +36,6 @@ export interface UsageRow extends Tallies {
   createdAt: Date
   /** 0 (or absent): the request's own event; n: its n-th failed attempt. */
   attempt?: number
-}
-
-// One statement writes a batch's chunks: each chunk's columns are slices of one array parameter per column (a
-// column with one value for the whole batch is stored as that value), and its metadata comes from the CHUNK_META
-// arrays, unnested together. The batch costs a few dozen parameters and one tuple per chunk.
-const META = CHUNK_META.length
-const column = ([, type]: (typeof CHUNK_COLUMNS)[number], i: number) => {
-  const p = `$${META + i + 1}::${type}[]`
-  return `case when cardinality(${p}) = 1 then ${p} else (${p})[b.s:b.e] end`
-}
-const fromMs = (c: string) => `timestamptz 'epoch' + b.${c} * interval '1 millisecond'`
-const INSERT_CHUNKS = `insert into usage_chunks (id, firm_id, client_id, t_min, t_max, n, ${CHUNK_COLUMNS.map(([c]) => c).join(', ')})
-  select b.id, b.firm, b.client, ${fromMs('t_min')}, ${fromMs('t_max')}, b.e - b.s + 1, ${CHUNK_COLUMNS.map(column).join(', ')}
-  from unnest(${CHUNK_META.map(([, type], i) => `$${i + 1}::${type}[]`).join(', ')}) as b(${CHUNK_META.map(([c]) => c).join(', ')})`
-
-const isUniqueViolation = (err: unknown) => (err as { code?: unknown } | null)?.code === '23505'
-
-/** Runs a statement that may fail on a conflict without ending the transaction it is in (a savepoint there). */
-type Guard = (run: (sql: Sql) => Promise<unknown>) => Promise<unknown>
-
-function insertChunks(sql: Sql, batch: UsageBatch, rows: readonly number[]): Promise<unknown> {
-  return rows.length === 0 ? Promise.resolve() : sql.unsafe(INSERT_CHUNKS, batch.chunkParams(rows) as never, { prepare: true })
-}
-
-/**
- * Of these rows, those not stored yet (and each id once). A row's chunk is its client's, with t_min within a
- * minute before the row's time, so only those chunks are searched, and only those holding one of the ids unpacked.
- */
-async function unwritten(sql: Sql, batch: UsageBatch, rows: readonly number[]): Promise<number[]> {
-  if (rows.length === 0) return []
-  const ids = rows.map((i) => batch.id(i))
-  const clients = [...new Set(rows.map((i) => batch.clientId(i)))]
-  let lo = Infinity
-  let hi = -Infinity
-  for (const i of rows) {
-    lo = Math.min(lo, batch.time(i))
-    hi = Math.max(hi, batch.time(i))
-  }
-  const stored = await sql<{ id: string }[]>`
-    select x.id from usage_chunks c, unnest(c.ids) as x(id)
-    where c.client_id = any(${clients}::text[]) and c.t_min > ${new Date(lo - CHUNK_SPAN_MS)} and c.t_min <= ${new Date(hi)}
-      and c.ids && ${ids}::text[] and x.id = any(${ids}::text[])`
-  const seen = new Set(stored.map((r) => r.id))
-  return rows.filter((i) => !seen.has(batch.id(i)) && (seen.add(batch.id(i)), true))
-}
-
-/**
- * Stores the rows not stored yet; returns those it stored. A batch written for the first time goes in one insert;
- * if a chunk of it is there already (its commit went unacknowledged and this is the retry) or the batch is marked
- * as possibly written before (a retry, a spill file), the ids already stored are looked up and skipped.
- */
-async function writeNew(sql: Sql, batch: UsageBatch, rows: readonly number[], guard: Guard): Promise<readonly number[]> {
-  if (!batch.mayRepeat) {
-    try {
-      await guard((s) => insertChunks(s, batch, rows))
-      return rows
-    } catch (err) {
-      if (!isUniqueViolation(err)) throw err
-    }
-  }
-  const fresh = await unwritten(sql, batch, rows)
-  await insertChunks(sql, batch, fresh)
-  return fresh
 }
 
 /**
@@ -146,13 +84,6 @@ export async function insertUsageIn(tx: Sql, rows: readonly UsageRow[]): Promise
   const fresh = await writeNew(tx, batch, rows.map((_, i) => i), (run) => run(tx))
   return fresh.map((i) => batch.id(i))
 }
-
-/**
- * Chunks that can hold events of [from, to): t_min within a minute before `from` (the client index finds them)
- * and t_max not before it. For queries on the usage_events view.
- */
-export const inChunks = (sql: Sql, from: Date, to: Date | null) =>
-  sql`chunk_at > ${new Date(from.getTime() - CHUNK_SPAN_MS)} and chunk_end >= ${from} ${to ? sql`and chunk_at < ${to}` : sql``}`
 
 /** A time window [from, to) in absolute instants. */
 export interface Window {
