@@ -107,6 +107,16 @@ for (const mode of ['embedded', 'postgres'] as DbMode[]) {
       expect(JSON.stringify(req.headers)).not.toContain(fx.api_key!)
     })
 
+    test("the upstream body is the client's own text with the model swapped (and usage asked for on a stream), not a re-serialisation", async () => {
+      const sent = '{ "messages": [ {"role": "user", "content": "say \\"model\\": 1 ünï"} ],\n  "model": "default", "temperature": 0.5, "metadata": {"model": "mine"} }'
+      const post = (text: string) => fetch(`${gw.url}/v1/proxy/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${fx.api_key}`, 'content-type': 'application/json' }, body: text })
+      expect((await post(sent)).status).toBe(200)
+      expect(upstream.requests[0]!.text).toBe(sent.replace('"model": "default"', '"model": "gpt-4o-mini"'))
+      const streamed = await post(sent.replace('"temperature"', '"stream": true, "temperature"'))
+      await streamed.text()
+      expect(upstream.requests[1]!.text).toBe(sent.replace('"model": "default"', '"model": "gpt-4o-mini"').replace('"temperature"', '"stream": true, "temperature"').replace(/ }$/, ' ,"stream_options":{"include_usage":true}}'))
+    })
+
     test('X-Viapi-Key works as well as Authorization: Bearer', async () => {
       const res = await fetch(`${gw.url}/v1/proxy/chat/completions`, {
         method: 'POST',

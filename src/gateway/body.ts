@@ -7,7 +7,7 @@ export async function readJsonObject(request: Request, limit: number): Promise<R
 }
 
 /** As readJsonObject, with the body's size in bytes (an upper bound on its tokens, for worst-case pricing). */
-export async function readJsonBody(request: Request, limit: number): Promise<{ body: Record<string, unknown>; bytes: number }> {
+export async function readJsonBody(request: Request, limit: number): Promise<{ body: Record<string, unknown>; bytes: number; text: string }> {
   const declared = request.headers.get('content-length')
   if (declared !== null && Number(declared) > limit) throw new PayloadTooLarge(limit)
   let text: string
@@ -25,7 +25,7 @@ export async function readJsonBody(request: Request, limit: number): Promise<{ b
     throw new InvalidRequest('We could not parse the JSON body of your request. Send valid JSON with "Content-Type: application/json".')
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new InvalidRequest('The request body must be a JSON object.')
-  return { body: parsed as Record<string, unknown>, bytes: Buffer.byteLength(text) }
+  return { body: parsed as Record<string, unknown>, bytes: Buffer.byteLength(text), text }
 }
 
 async function readCapped(body: ReadableStream<Uint8Array>, limit: number): Promise<string> {
@@ -64,10 +64,12 @@ export interface ChatBody {
   /** The client set stream_options.include_usage: it gets the usage chunk. */
   wantsUsage: boolean
   raw: Record<string, unknown>
+  /** The body as the client sent it (see body-splice.ts). */
+  text: string
 }
 
 /** Checks the fields the gateway itself relies on; everything else is the upstream's to judge. */
-export function parseChatBody(raw: Record<string, unknown>, bytes: number): ChatBody {
+export function parseChatBody(raw: Record<string, unknown>, bytes: number, text: string): ChatBody {
   const { model, messages, stream, stream_options: opts } = raw
   if (typeof model !== 'string' || model.trim() === '') throw new InvalidRequest('you must provide a model parameter', 'model', 'missing_required_parameter')
   if (!Array.isArray(messages)) throw new InvalidRequest("Missing required parameter: 'messages'.", 'messages', 'missing_required_parameter')
@@ -79,5 +81,5 @@ export function parseChatBody(raw: Record<string, unknown>, bytes: number): Chat
   const wantsUsage = (opts as { include_usage?: unknown } | null | undefined)?.include_usage === true
   const max = raw.max_completion_tokens ?? raw.max_tokens
   const maxTokens = typeof max === 'number' && Number.isInteger(max) && max > 0 ? max : null
-  return { model, bytes, maxTokens, stream: stream === true, wantsUsage, raw }
+  return { model, bytes, maxTokens, stream: stream === true, wantsUsage, raw, text }
 }

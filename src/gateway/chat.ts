@@ -5,6 +5,7 @@
 import { BadGateway, GatewayTimeout } from '../shared/errors.ts'
 import { authenticate } from './auth.ts'
 import { mostBilled, tokenCost } from '../billing/pricing.ts'
+import { spliceChatBody } from './body-splice.ts'
 import { parseChatBody, readJsonBody, type ChatBody } from './body.ts'
 import type { GatewayContext } from './context.ts'
 import { UpstreamIdle } from './inflight.ts'
@@ -38,8 +39,8 @@ export async function handleChat(gw: GatewayContext, request: Request, requestId
   const startedAt = performance.now()
   const authenticated = authenticate(gw.keys, request.headers, Date.now())
   const entry = authenticated instanceof Promise ? await authenticated : authenticated
-  const { body, bytes } = await readJsonBody(request, gw.config.bodyLimitBytes)
-  const chat = parseChatBody(body, bytes)
+  const { body, bytes, text } = await readJsonBody(request, gw.config.bodyLimitBytes)
+  const chat = parseChatBody(body, bytes, text)
   const targets = admitTargets(gw, entry, chat.model)
   const admitted = gw.guard.admit(entry.ctx, worstCase(chat, targets, entry.ctx.markupBps), Date.now())
   const admission = admitted instanceof Promise ? await admitted : admitted
@@ -97,7 +98,9 @@ async function tryTarget(
     clientSignal.removeEventListener('abort', onClientAbort)
   }
   try {
-    const res = asReply(await adapter.chat({ body: upstreamBody(chat, target), stream: chat.stream, signal: upstream.signal, maxOutputTokens: target.model.maxOutputTokens, responseLimit: gw.config.upstreamBodyLimitBytes }))
+    const body = upstreamBody(chat, target)
+    const json = () => spliceChatBody(chat.text, target.upstreamModel, chat.stream) ?? JSON.stringify(body)
+    const res = asReply(await adapter.chat({ body, json, stream: chat.stream, signal: upstream.signal, maxOutputTokens: target.model.maxOutputTokens, responseLimit: gw.config.upstreamBodyLimitBytes }))
     if (!res.ok) {
       const failure = await rejected(res)
       detach()

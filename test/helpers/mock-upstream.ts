@@ -21,6 +21,8 @@ export const USAGE = { prompt_tokens: 12, completion_tokens: 18, total_tokens: 3
 
 export interface Recorded {
   body: Record<string, unknown>
+  /** The body as sent. */
+  text: string
   headers: Record<string, string>
   url: string
 }
@@ -73,8 +75,9 @@ export class MockUpstream {
   }
 
   private async handle(req: Request): Promise<Response> {
-    const body = (await req.json()) as Record<string, unknown>
-    this.requests.push({ body, headers: Object.fromEntries(req.headers.entries()), url: req.url })
+    const text = await req.text()
+    const body = JSON.parse(text) as Record<string, unknown>
+    this.requests.push({ body, text, headers: Object.fromEntries(req.headers.entries()), url: req.url })
     const s = this.queue.shift() ?? this.scenario
     const model = String(body.model)
     if (new URL(req.url).pathname.endsWith('/embeddings')) {

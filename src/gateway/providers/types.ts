@@ -20,6 +20,8 @@ export type ProviderId =
 export interface ChatDispatch {
   /** The client's body with `model` set to the upstream model id and stream usage requested. */
   body: Record<string, unknown>
+  /** `body` as JSON text, for adapters that send it as it is: the client's own text, spliced where it can be. */
+  json(): string
   stream: boolean
   /** Aborts the upstream request: client gone, timeout or shutdown. */
   signal: AbortSignal
