@@ -143,19 +143,26 @@ async function main() {
     rows.push(r)
     process.stderr.write(`${r.scenario} c=${r.conns} ${r.target}: ${Math.round(r.rps)} req/s p50 ${r.p50Ms.toFixed(3)} ms p99 ${r.p99Ms.toFixed(3)} ms errors ${r.errors}\n`)
   }
+  /** A load run against one target, with its CPU and the database's per request. */
+  const measure = async (scenario: string, t: Target, body: string, c: number, round: number) => {
+    const before = cpuTicks(t.pid)
+    const dbBefore = postgresTicks()
+    const r = await runLoad({ url: t.url, body, headers: t.headers, conns: c, seconds, pid: t.pid })
+    const after = cpuTicks(t.pid)
+    const dbAfter = postgresTicks()
+    const perRequest = (a: number | null, b: number | null) => (a !== null && b !== null && r.total > 0 ? ((b - a) * 10_000) / r.total : NaN)
+    record({ scenario, conns: c, target: t.name, round, rps: r.rps, p50Ms: r.p50Ms, p99Ms: r.p99Ms, errors: r.errors, cpuUsPerReq: perRequest(before, after), dbCpuUsPerReq: perRequest(dbBefore, dbAfter), rssMidMiB: r.rssMidMiB, rssPeakMiB: r.rssPeakMiB })
+  }
+  // A long conversation: eight turns of 4 KB, text with quotes and newlines, as real histories and retrieved
+  // documents make prompts. What a gateway does with the body shows here and not with a one-word prompt.
+  const turn = 'The quick brown fox jumps over the lazy dog, and then considers the nature of "quoted" text.\n'.repeat(44)
+  const longChat = Array.from({ length: 8 }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: turn }))
+
   for (let round = 0; round < rounds; round++) {
     const order = targets.map((_, i) => targets[(i + round) % targets.length]!)
     for (const stream of [false, true]) {
       for (const c of conns) {
-        for (const t of order) {
-          const before = cpuTicks(t.pid)
-          const dbBefore = postgresTicks()
-          const r = await runLoad({ url: t.url, body: bodyFor(t, stream), headers: t.headers, conns: c, seconds, pid: t.pid })
-          const after = cpuTicks(t.pid)
-          const dbAfter = postgresTicks()
-          const perRequest = (a: number | null, b: number | null) => (a !== null && b !== null && r.total > 0 ? ((b - a) * 10_000) / r.total : NaN)
-          record({ scenario: stream ? 'stream' : 'json', conns: c, target: t.name, round, rps: r.rps, p50Ms: r.p50Ms, p99Ms: r.p99Ms, errors: r.errors, cpuUsPerReq: perRequest(before, after), dbCpuUsPerReq: perRequest(dbBefore, dbAfter), rssMidMiB: r.rssMidMiB, rssPeakMiB: r.rssPeakMiB })
-        }
+        for (const t of order) await measure(stream ? 'stream' : 'json', t, bodyFor(t, stream), c, round)
       }
       // One connection, one request at a time, timed by a client with µs resolution.
       for (const t of order) {
@@ -163,6 +170,8 @@ async function main() {
         record({ scenario: stream ? 'stream-1' : 'json-1', conns: 1, target: t.name, round, rps: r.requests! / latencySeconds, p50Ms: r.p50_ms!, p99Ms: r.p99_ms!, errors: r.errors!, cpuUsPerReq: NaN, dbCpuUsPerReq: NaN, rssMidMiB: null, rssPeakMiB: treeRssMiB(t.pid) })
       }
     }
+    // Portkey, at a few hundred requests a second, would only lengthen the run here.
+    for (const t of order) if (t.name !== 'portkey') await measure('json-32k', t, bodyFor(t, false, { messages: longChat }), conns[0]!, round)
     // Paced upstream (20 ms to answer, 5 ms between chunks): time to first byte and the gap between chunks.
     for (const t of order) {
       const r = await runJson([process.execPath, 'bench/paced.ts', t.url, JSON.stringify(t.headers), String(quick ? 20 : 50)], { PACE_BODY: bodyFor(t, true, { user: 'paced' }) })
