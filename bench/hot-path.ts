@@ -1,5 +1,5 @@
 /**
- * The gateway's own JavaScript cost per proxied request (`bun bench/hot-path.ts [--stream]`): the real chat route
+ * The gateway's own JavaScript cost per proxied request (`bun bench/hot-path.ts [--stream] [--long]`): the real chat route
  * (authentication, limits, routing, settlement, the meter writing each round's rows to Postgres) driven in-process,
  * 32 requests at a time, with the upstream answering from memory. No sockets and no other process, so an A/B of a hot-path change
  * reads to about ±1 µs here where the loopback rig wanders by ±2. Uses DATABASE_URL, else an embedded Postgres.
@@ -43,7 +43,7 @@ const sse = new TextEncoder().encode(streamEvents(20).join(''))
 
 /** An upstream answer already in memory, as the pooled client hands one over: the whole stream in one read. */
 function reply(call: ChatDispatch): UpstreamReply {
-  JSON.stringify(call.body)
+  call.json()
   let given = false
   const read = () => (given ? { done: true as const } : ((given = true), { done: false as const, value: sse }))
   return {
@@ -78,7 +78,10 @@ const gw: GatewayContext = {
   sync: null,
 }
 const chat = hotRoutes(gw, db)['/v1/proxy/chat/completions'].POST
-const body = JSON.stringify({ model: 'default', stream, messages: [{ role: 'user', content: 'Hello!' }] })
+// `--long`: a 32 KB conversation (the rig's json-32k) instead of a one-word prompt.
+const turn = 'The quick brown fox jumps over the lazy dog, and then considers the nature of "quoted" text.\n'.repeat(44)
+const messages = process.argv.includes('--long') ? Array.from({ length: 8 }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: turn })) : [{ role: 'user', content: 'Hello!' }]
+const body = JSON.stringify({ model: 'default', stream, messages })
 const init = { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) }, body }
 
 async function run(n: number): Promise<void> {
