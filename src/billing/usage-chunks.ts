@@ -57,7 +57,6 @@ export function arrayElement(v: string | null): string {
   return NEEDS_ESCAPE.test(v) ? `"${v.replace(/[\\"]/g, '\\$&')}"` : `"${v}"`
 }
 
-
 /** Request ids (a prefix, an underscore, base32) as an array literal: unquoted when one scan of the joined list says none needs quotes. */
 export function idList(ids: string[]): string {
   const bare = ids.join(',')
