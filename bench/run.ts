@@ -170,8 +170,9 @@ async function main() {
         record({ scenario: stream ? 'stream-1' : 'json-1', conns: 1, target: t.name, round, rps: r.requests! / latencySeconds, p50Ms: r.p50_ms!, p99Ms: r.p99_ms!, errors: r.errors!, cpuUsPerReq: NaN, dbCpuUsPerReq: NaN, rssMidMiB: null, rssPeakMiB: treeRssMiB(t.pid) })
       }
     }
-    // Portkey, at a few hundred requests a second, would only lengthen the run here.
-    for (const t of order) if (t.name !== 'portkey') await measure('json-32k', t, bodyFor(t, false, { messages: longChat }), conns[0]!, round)
+    // Portkey, at a few hundred requests a second, would only lengthen the run here; --quick keeps the ratio alone.
+    const long = order.filter((t) => t.name !== 'portkey' && (!quick || (round === 0 && (t.name === 'viapi' || t.name === 'bare-proxy'))))
+    for (const t of long) await measure('json-32k', t, bodyFor(t, false, { messages: longChat }), conns[0]!, round)
     // Paced upstream (20 ms to answer, 5 ms between chunks): time to first byte and the gap between chunks.
     for (const t of order) {
       const r = await runJson([process.execPath, 'bench/paced.ts', t.url, JSON.stringify(t.headers), String(quick ? 20 : 50)], { PACE_BODY: bodyFor(t, true, { user: 'paced' }) })
