@@ -50,6 +50,13 @@ test('bodies the splice could misread go to the serialiser instead', () => {
   check('{"model":"a","stream_options":{"include_usage":true},"messages":[]}')
 })
 
+test('text that is not JSON ends the walk too (an unterminated string, a lone quote)', () => {
+  for (const bad of ['{"model":"a', '{"model":"a\\"}', '{"', '"', '{"model":', '{"model": 5}', '']) {
+    expect(() => spliceChatBody(bad, 'm', true)).not.toThrow()
+  }
+  expect(spliceChatBody('{"model": 5, "messages": []}', 'm', false)).toBeNull()
+})
+
 test('randomised bodies: the splice always means the parsed body with the model swapped', () => {
   let seed = 7
   const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)

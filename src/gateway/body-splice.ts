@@ -20,10 +20,14 @@ const QUOTE = 34
 const BACKSLASH = 92
 const COLON = 58
 
-/** The index of the quote that closes the string opened at `open` (a native search per quote inside it). */
+/**
+ * The index of the quote that closes the string opened at `open` (a native search per quote inside it); the text's
+ * length when none does (only text JSON.parse accepted comes here, but the walk must end on anything).
+ */
 function closingQuote(text: string, open: number): number {
   let q = text.indexOf('"', open + 1)
   for (;;) {
+    if (q === -1) return text.length
     let slashes = 0
     while (text.charCodeAt(q - 1 - slashes) === BACKSLASH) slashes++
     if (slashes % 2 === 0) return q
