@@ -59,7 +59,7 @@ export async function serve(config: Config): Promise<Running> {
   let sync: LimitSync | null = null
   const guard = new Guardrails({
     sql,
-    mode: { leasing: () => sync?.leasing() ?? false, share: () => sync?.share() ?? 1 / config.workerShare, nextSync: () => sync?.nextSync() ?? Promise.resolve() },
+    mode: { leasing: () => sync?.leasing() ?? false, share: () => sync?.share() ?? 1 / config.workerShare, nextSync: (soon) => sync?.nextSync(soon) ?? Promise.resolve() },
   })
   if (config.redisUrl) {
     sync = new LimitSync(

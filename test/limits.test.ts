@@ -358,3 +358,36 @@ describe('the limit sync at shutdown', () => {
     }
   })
 })
+
+describe('a lease that runs dry', () => {
+  test('is refilled within a round trip when Redis has tokens, and a key at its limit waits for the timer instead', async () => {
+    const { RateLimiter } = await import('../src/gateway/limits/rate.ts')
+    let sync: LimitSync | null = null
+    const limiter = new RateLimiter({ leasing: () => sync!.leasing(), share: () => sync!.share(), nextSync: (soon) => sync!.nextSync(soon) })
+    // The timer's round comes only every 2 s here: anything faster is a round asked for at once.
+    sync = new LimitSync({ url: 'redis://127.0.0.1:6379', prefix: `viapi-dry-${Date.now()}:`, intervalMs: 2_000 }, { buckets: (now) => limiter.active(now, 60_000), budgets: () => [] })
+    let rounds = 0
+    const tick = sync.tick.bind(sync)
+    sync.tick = (now?: number) => (rounds++, tick(now))
+    sync.start()
+    try {
+      await until(() => rounds >= 1 && sync!.leasing(), 5_000, 'first round')
+      const specs = [{ id: 'c:cli_dry:RPM', window: 'RPM' as const, limit: 3 }]
+      // A new key: no lease yet, the shared bucket full. Five requests at once: three admitted within one round trip.
+      const started = performance.now()
+      const decisions = await Promise.all(Array.from({ length: 5 }, () => limiter.admit(specs, Date.now())))
+      const first = performance.now() - started
+      expect(first).toBeLessThan(1_000)
+      expect(decisions.filter((d) => d.ok)).toHaveLength(3)
+      // Now at its limit (the shared bucket empty when last seen): a request waits for the timer's round, asking nothing sooner.
+      const before = rounds
+      const late = performance.now()
+      const refused = await limiter.admit(specs, Date.now())
+      expect(refused.ok).toBe(false)
+      expect(rounds - before).toBe(1)
+      expect(performance.now() - late).toBeGreaterThan(500)
+    } finally {
+      await sync.stop()
+    }
+  })
+})

@@ -52,8 +52,11 @@ export interface RateMode {
   leasing(): boolean
   /** This replica's fraction of a limit when alone. */
   share(): number
-  /** Resolves after the next sync round. */
-  nextSync(): Promise<void>
+  /**
+   * Resolves after a sync round that carries the caller's demand: started at once when `soon` (the shared bucket
+   * had tokens when last seen: only this replica's lease ran dry), else the timer's next.
+   */
+  nextSync(soon: boolean): Promise<void>
 }
 
 export const windowMs = (w: Window) => (w === 'RPM' ? MINUTE : DAY)
@@ -119,16 +122,22 @@ export class RateLimiter {
 
   /**
    * Takes a token from every bucket, or from none. With leases, waits for one sync when a lease is empty (the only
-   * case that returns a promise).
+   * case that returns a promise): a lease runs dry when demand more than doubles within a sync interval, as when a
+   * key starts being used.
    */
   admit(specs: RateSpec[], now: number): RateDecision | Promise<RateDecision> {
     const first = this.tryAdmit(specs, now, false)
     if (first.ok || !this.mode.leasing()) return first
+    // Asking Redis at once is worth it only when every dry lease has tokens behind it; a key at its limit waits for
+    // the timer's round, so clients over their limit never add calls to Redis.
+    let soon = true
     for (const s of specs) {
       const b = this.buckets.get(s.id)
-      if (b && b.lease < 1) b.waiting++
+      if (!b || b.lease >= 1) continue
+      b.waiting++
+      if (b.pool < 1) soon = false
     }
-    return this.mode.nextSync().then(() => this.tryAdmit(specs, Date.now(), true))
+    return this.mode.nextSync(soon).then(() => this.tryAdmit(specs, Date.now(), true))
   }
 
   private tryAdmit(specs: RateSpec[], now: number, afterWait: boolean): RateDecision {

@@ -82,6 +82,8 @@ export class LimitSync {
   status: SyncStatus = 'ok'
   lastError: string | null = null
   private waiters: (() => void)[] = []
+  /** A round is due as soon as possible (see nextSync). */
+  private early = false
   private readonly liveMs: number
 
   constructor(
@@ -120,9 +122,23 @@ export class LimitSync {
     this.client.close()
   }
 
-  /** Resolves after a sync round that started after this call (so it carries the caller's demand). */
-  nextSync(): Promise<void> {
-    return new Promise((resolve) => this.waiters.push(resolve))
+  /**
+   * Resolves after a sync round that started after this call (so it carries the caller's demand). `soon`: that
+   * round starts now, or as soon as the one under way ends, instead of on the timer (a request waits one Redis
+   * round trip, not up to an interval). Waiters arriving together share one round.
+   */
+  nextSync(soon = false): Promise<void> {
+    const p = new Promise<void>((resolve) => this.waiters.push(resolve))
+    if (soon && !this.early) {
+      this.early = true
+      const run = () => {
+        this.early = false
+        void this.tick()
+      }
+      if (this.round) void this.round.then(run)
+      else setImmediate(run)
+    }
+    return p
   }
 
   /** True while Redis answers: rate buckets are leased from it. */
