@@ -293,6 +293,22 @@ describe('two replicas sharing Redis', () => {
     expect(admitted).toBeGreaterThanOrEqual(allowed * 0.95)
   })
 
+  test('a burst on a fresh key whose limit has room is never refused while its lease catches up', async () => {
+    const c = await newClient(a, 'burst', ['mutation($c: ID!) { setClientRateLimits(input: {clientId: $c, rpm: 10000000, rpd: 100000000}) { rpm } }'])
+    const started = Date.now()
+    const statuses: number[] = []
+    const worker = async () => {
+      while (Date.now() - started < 1500) {
+        const r = await ask(a, c.key)
+        await r.arrayBuffer()
+        statuses.push(r.status)
+      }
+    }
+    await Promise.all(Array.from({ length: 32 }, worker))
+    expect(statuses.length).toBeGreaterThan(300)
+    expect(statuses.filter((s) => s !== 200)).toEqual([])
+  })
+
   test('a key revoked through one replica is refused by the other within seconds', async () => {
     const c = await newClient(a, 'revoke2')
     const k = await ok<{ mintGuardrailedKey: { secret: string; key: { id: string } } }>(a.url, fx.admin_token, `mutation($c: ID!) { mintGuardrailedKey(input: {clientId: $c}) { secret key { id } } }`, { c: c.id })

@@ -214,7 +214,11 @@ export class RateLimiter {
   }
 }
 
-/** The lease a bucket asks for: twice its last interval's demand plus those waiting, at least one, at most the limit. */
-export function wanted(b: LocalBucket): number {
-  return Math.max(1, Math.min(b.capacity, 2 * b.admitted + b.waiting + 1))
+/**
+ * The lease a bucket asks for: twice its demand over a sync interval plus those waiting, at least one, at most the
+ * limit. `scale`: the interval over the time since the last round (a round asked for early has seen a fraction of
+ * an interval's demand, and its lease must last until the timer's).
+ */
+export function wanted(b: LocalBucket, scale = 1): number {
+  return Math.max(1, Math.min(b.capacity, Math.ceil(2 * b.admitted * scale) + b.waiting + 1))
 }

@@ -84,6 +84,7 @@ export class LimitSync {
   private waiters: (() => void)[] = []
   /** A round is due as soon as possible (see nextSync). */
   private early = false
+  private lastRoundAt = 0
   private readonly liveMs: number
 
   constructor(
@@ -157,9 +158,11 @@ export class LimitSync {
     const waiters = this.waiters.splice(0)
     const leasing = this.leasing()
     const buckets = leasing ? this.sources.buckets(now) : []
+    const scale = Math.max(1, this.opts.intervalMs / Math.max(1, now - this.lastRoundAt))
+    this.lastRoundAt = now
     const budgets = this.sources.budgets(now)
     const asks = buckets.map((b) => {
-      const ask = { give: Math.max(0, b.lease), want: wanted(b), held: b.lease }
+      const ask = { give: Math.max(0, b.lease), want: wanted(b, scale), held: b.lease }
       b.admitted = 0
       return ask
     })
