@@ -6,32 +6,19 @@ import { listMigrations, migrate } from '../src/shared/migrate.ts'
 import { testDb, type DbMode } from './helpers/gateway.ts'
 
 const minute = Date.parse('2026-06-01T12:00:00Z')
-const row = (i: number, over: Partial<UsageRow> = {}): UsageRow => ({
-  id: `req_old${String(i).padStart(3, '0')}`,
-  firmId: 'firm_u',
-  clientId: i % 3 ? 'cli_a' : 'cli_b',
-  keyId: i % 2 ? 'key_1' : 'key_2',
-  endpoint: 'chat.completions',
-  modelRequested: 'default',
-  modelUsed: i % 4 ? 'gpt-4o' : null,
-  provider: i % 4 ? 'openai' : null,
-  promptTokens: i,
-  completionTokens: 2 * i,
-  cachedTokens: i % 5,
-  costNano: 9_007_199_254_740_993n + BigInt(i),
-  markupNano: BigInt(i),
-  billedNano: BigInt(3 * i),
-  status: i % 7 ? 200 : 502,
-  outcome: i % 7 ? 'ok' : 'upstream_error',
-  errorCode: i % 7 ? null : 'upstream_unreachable',
-  usageEstimated: i % 2 === 0,
-  stream: i % 3 === 0,
-  latencyMs: 10 + i,
-  // three minutes' worth, so each client's rows make several chunks
-  createdAt: new Date(minute + i * 7_001),
-  attempt: i % 6 === 5 ? 1 : 0,
-  ...over,
-})
+/** Row i of three minutes' worth over two clients, so each client's rows make several chunks; nulls and failures mixed in. */
+const row = (i: number, over: Partial<UsageRow> = {}): UsageRow => {
+  const ok = i % 7 !== 0
+  const routed = i % 4 !== 0
+  return {
+    ...{ id: `req_old${String(i).padStart(3, '0')}`, firmId: 'firm_u', clientId: i % 3 ? 'cli_a' : 'cli_b', keyId: i % 2 ? 'key_1' : 'key_2' },
+    ...{ endpoint: 'chat.completions', modelRequested: 'default', modelUsed: routed ? 'gpt-4o' : null, provider: routed ? 'openai' : null },
+    ...{ promptTokens: i, completionTokens: 2 * i, cachedTokens: i % 5, costNano: 9_007_199_254_740_993n + BigInt(i), markupNano: BigInt(i), billedNano: BigInt(3 * i) },
+    ...{ status: ok ? 200 : 502, outcome: ok ? 'ok' : 'upstream_error', errorCode: ok ? null : 'upstream_unreachable', usageEstimated: i % 2 === 0 },
+    ...{ stream: i % 3 === 0, latencyMs: 10 + i, createdAt: new Date(minute + i * 7_001), attempt: i % 6 === 5 ? 1 : 0 },
+    ...over,
+  }
+}
 
 const asStored = (r: UsageRow) => ({
   id: r.id, firm_id: r.firmId, client_id: r.clientId, key_id: r.keyId, endpoint: r.endpoint, model_requested: r.modelRequested,
