@@ -85,6 +85,7 @@ export class LimitSync {
   /** A round is due as soon as possible (see nextSync). */
   private early = false
   private lastRoundAt = 0
+  private stopped = false
   private readonly liveMs: number
 
   constructor(
@@ -116,6 +117,7 @@ export class LimitSync {
    * log Redis as unreachable when it is not).
    */
   async stop(): Promise<void> {
+    this.stopped = true
     if (this.timer) clearInterval(this.timer)
     this.timer = null
     if (this.round) await this.round
@@ -134,7 +136,8 @@ export class LimitSync {
       this.early = true
       const run = () => {
         this.early = false
-        void this.tick()
+        // After stop() the connection is closed: its last round has carried every waiter there was.
+        if (!this.stopped) void this.tick()
       }
       if (this.round) void this.round.then(run)
       else setImmediate(run)
