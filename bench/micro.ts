@@ -1,7 +1,7 @@
 /** Microbenchmarks of the pure hot-path pieces (`bun bench/micro.ts`): a regression shows here without the rig. */
 import { bench, group, run } from 'mitata'
 import { applyMarkup, tokenCost } from '../src/billing/pricing.ts'
-import { spliceChatBody } from '../src/gateway/body-splice.ts'
+import { scanTopLevel, spliceChatBody } from '../src/gateway/body-splice.ts'
 import { KeyCache } from '../src/gateway/key-cache.ts'
 import { RateLimiter, rateSpecs } from '../src/gateway/limits/rate.ts'
 import { SseTap } from '../src/gateway/sse-tap.ts'
@@ -62,9 +62,11 @@ group('stream tap', () => {
 const turn = 'The quick brown fox jumps over the lazy dog, and then considers the nature of "quoted" text.\n'.repeat(44)
 const chatText = JSON.stringify({ messages: Array.from({ length: 8 }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: turn })), model: 'default', stream: true })
 const chatBody = JSON.parse(chatText) as Record<string, unknown>
-group('upstream body, 32 KB prompt', () => {
-  bench('client text spliced', () => spliceChatBody(chatText, 'gpt-4o-mini', true))
-  bench('parsed body serialised (the fallback)', () => JSON.stringify({ ...chatBody, model: 'gpt-4o-mini', stream_options: { include_usage: true } }))
+group('chat body, 32 KB prompt', () => {
+  bench('top-level values read from the text (walk)', () => scanTopLevel(chatText))
+  bench('parsed whole (what an upstream sent the parsed body needs)', () => JSON.parse(chatText))
+  bench('upstream text: walk and splice', () => spliceChatBody(chatText, scanTopLevel(chatText), 'gpt-4o-mini', true))
+  bench('upstream text: parsed body serialised (the fallback)', () => JSON.stringify({ ...chatBody, model: 'gpt-4o-mini', stream_options: { include_usage: true } }))
 })
 
 await run()

@@ -216,6 +216,18 @@ for (const mode of ['embedded', 'postgres'] as DbMode[]) {
         await expectError(await post('[1,2]'), 400, null)
       })
 
+      test('a body whose messages are not JSON: an upstream sent the text answers 400; one that reads it parsed never sees it', async () => {
+        const bad = '{"model":"default","messages":[{"role":"user","content":"hi"},]}'
+        const res = await post(bad)
+        expect((await expectError(res, 400, null, 'invalid_request_error')).message).toContain('could not parse the JSON body')
+        expect(upstream.requests.map((r) => r.text)).toEqual([bad.replace('"default"', '"gpt-4o-mini"')])
+        expect(await usageRow(res.headers.get('x-viapi-request-id')!)).toMatchObject({ status: 400, outcome: 'upstream_rejected', billed_nano: 0n })
+        // 'resilient' falls back to the built-in mock provider, which reads the parsed body: the gateway's own 400, no attempt.
+        const mixed = await post(bad.replace('"default"', '"resilient"'))
+        expect((await expectError(mixed, 400, null, 'invalid_request_error')).message).toContain('could not parse the JSON body')
+        expect(upstream.requests).toHaveLength(1)
+      })
+
       test('body over the limit: 413, declared or chunked', async () => {
         const big = JSON.stringify({ model: 'default', messages: [{ role: 'user', content: 'x'.repeat(70_000) }] })
         await expectError(await post(big), 413, 'request_too_large')

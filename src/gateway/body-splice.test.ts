@@ -1,5 +1,7 @@
 import { expect, test } from 'bun:test'
-import { spliceChatBody } from './body-splice.ts'
+import { scanTopLevel, spliceChatBody as spliceWith } from './body-splice.ts'
+
+const spliceChatBody = (text: string, model: string, stream: boolean) => spliceWith(text, scanTopLevel(text), model, stream)
 
 /** What the splice must mean: the parsed body with the model swapped and, for a stream, usage asked for. */
 const expected = (text: string, model: string, stream: boolean) => {

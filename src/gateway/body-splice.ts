@@ -1,28 +1,43 @@
 /**
- * @module The upstream's chat body as text, made from the client's own text instead of re-serialising the parsed
- * body: the top-level `model` value swapped for the upstream's model id and, for a stream, usage asked for.
- * `JSON.stringify` of a parsed body costs about twice its parse — ~22 µs for a 32 KB prompt, ~180 µs for 256 KB —
- * where this walks the text from string to string with native searches, hopping only over escaped quotes inside
- * them: ~8 and ~52 µs for text with a quoted phrase every hundred characters, less with fewer.
+ * @module The client's chat body read where it sits: one walk over the text finds the top-level values the gateway
+ * reads (model, messages, stream, stream_options, the output limits), so a body bound for an OpenAI-compatible
+ * upstream need not be parsed whole; and the upstream's body is the client's own text with the `model` value swapped
+ * (and, for a stream, usage asked for) instead of a re-serialisation. For a 32 KB prompt `JSON.parse` costs ~18 µs
+ * and `JSON.stringify` of the result ~22, where the walk, from string to string with native searches that hop only
+ * over escaped quotes inside them, costs ~7 (~52 µs for 256 KB with a quoted phrase every hundred characters).
  */
 
-/** Where the top-level keys the splice cares about sit in a JSON object's text: string offsets, -1 when absent. */
-interface TopLevel {
-  /** The `model` value's opening quote and the index just past its closing quote. */
-  modelFrom: number
-  modelTo: number
-  /** `model` twice or not a string, or a key spelled with escapes: the splice might not mean what the parse did. */
+/** The top-level keys read from the text; each has a value span in TopLevel.spans. */
+export const enum Key {
+  Model,
+  Messages,
+  Stream,
+  StreamOptions,
+  MaxTokens,
+  MaxCompletionTokens,
+}
+const KEYS = 6
+
+/** What the walk found: each Key's value text at spans[2k] (from) and spans[2k + 1] (to, exclusive), -1 when absent. */
+export interface TopLevel {
+  /**
+   * One object as far as brackets and strings go: it opens with `{`, its strings close, its brackets balance, and
+   * nothing but space follows. Not a full validation (a stray comma passes): JSON.parse, or the upstream, judges that.
+   */
+  whole: boolean
+  /** A key spelled with escapes (it could be `model` to a parser), or `model` given twice: leave it to the parser. */
   unsafe: boolean
-  hasStreamOptions: boolean
+  spans: Int32Array
 }
 
 const QUOTE = 34
 const BACKSLASH = 92
 const COLON = 58
+const COMMA = 44
 
 /**
  * The index of the quote that closes the string opened at `open` (a native search per quote inside it); the text's
- * length when none does (only text JSON.parse accepted comes here, but the walk must end on anything).
+ * length when none does.
  */
 function closingQuote(text: string, open: number): number {
   let q = text.indexOf('"', open + 1)
@@ -35,14 +50,38 @@ function closingQuote(text: string, open: number): number {
   }
 }
 
-function isSpace(c: number): boolean {
+export function isSpace(c: number): boolean {
   return c === 32 || c === 10 || c === 13 || c === 9
 }
 
-/** Scans valid JSON object text (JSON.parse took it) for its top-level `model` and `stream_options` keys. */
-function topLevel(text: string): TopLevel {
-  const out: TopLevel = { modelFrom: -1, modelTo: -1, unsafe: false, hasStreamOptions: false }
+/** Which Key the key text between `from` and `to` names, or -1; compared in place, without slicing. */
+function keyAt(text: string, from: number, to: number): number {
+  switch (to - from) {
+    case 5:
+      return text.startsWith('model', from) ? Key.Model : -1
+    case 6:
+      return text.startsWith('stream', from) ? Key.Stream : -1
+    case 8:
+      return text.startsWith('messages', from) ? Key.Messages : -1
+    case 10:
+      return text.startsWith('max_tokens', from) ? Key.MaxTokens : -1
+    case 14:
+      return text.startsWith('stream_options', from) ? Key.StreamOptions : -1
+    case 21:
+      return text.startsWith('max_completion_tokens', from) ? Key.MaxCompletionTokens : -1
+    default:
+      return -1
+  }
+}
+
+/** Walks JSON object text for its top-level values (see TopLevel); ends on any text, JSON or not. */
+export function scanTopLevel(text: string): TopLevel {
+  const spans = new Int32Array(KEYS * 2).fill(-1)
+  const out: TopLevel = { whole: false, unsafe: false, spans }
   let depth = 0
+  let opened = false
+  // The tracked key whose top-level value is being read (its span ends at the next comma or closing brace), or -1.
+  let reading = -1
   let pos = 0
   for (;;) {
     const open = text.indexOf('"', pos)
@@ -50,44 +89,81 @@ function topLevel(text: string): TopLevel {
     // Between strings there are only brackets, commas, colons, numbers, literals and spaces.
     for (let i = pos; i < upTo; i++) {
       const c = text.charCodeAt(i)
-      if (c === 123 || c === 91) depth++
-      else if (c === 125 || c === 93) depth--
+      if (c === 123 || c === 91) {
+        if (depth === 0 && (opened || c !== 123)) return out
+        opened = true
+        depth++
+      } else if (c === 125 || c === 93) {
+        if (depth === 1 && reading !== -1) reading = endValue(text, spans, reading, i)
+        if (--depth < 0) return out
+      } else if (depth === 1 && c === COMMA) {
+        if (reading !== -1) reading = endValue(text, spans, reading, i)
+      } else if (depth === 0 && !isSpace(c)) {
+        return out
+      }
     }
-    if (open === -1) return out
+    if (open === -1) {
+      out.whole = opened && depth === 0
+      return out
+    }
+    if (depth === 0) return out
     const close = closingQuote(text, open)
+    if (close === text.length) return out
     pos = close + 1
-    if (depth !== 1) continue
+    if (depth !== 1 || reading !== -1) continue
     let after = pos
     while (isSpace(text.charCodeAt(after))) after++
     // A top-level string followed by a colon is a key; values are followed by a comma or the closing brace.
     if (text.charCodeAt(after) !== COLON) continue
-    const key = text.slice(open + 1, close)
-    // A key spelled with escapes could be `model` to the parser: leave such a body to the serialiser.
-    if (key.includes('\\')) out.unsafe = true
-    if (key === 'stream_options') out.hasStreamOptions = true
-    if (key !== 'model') continue
-    if (out.modelFrom !== -1) out.unsafe = true
+    const key = keyAt(text, open + 1, close)
+    // A key spelled with escapes could be any of these to a parser.
+    for (let i = open + 1; i < close; i++) if (text.charCodeAt(i) === BACKSLASH) out.unsafe = true
+    if (key === -1) continue
+    if (key === Key.Model && spans[0] !== -1) out.unsafe = true
     let value = after + 1
     while (isSpace(text.charCodeAt(value))) value++
-    if (text.charCodeAt(value) !== QUOTE) {
-      out.unsafe = true
-      continue
-    }
-    out.modelFrom = value
-    out.modelTo = closingQuote(text, value) + 1
-    pos = out.modelTo
+    spans[key * 2] = value
+    reading = key
+    pos = value
   }
+}
+
+/** Closes the span of `key`'s value at `end` (trailing space trimmed); returns -1, for `reading`. */
+function endValue(text: string, spans: Int32Array, key: number, end: number): number {
+  while (end > 0 && isSpace(text.charCodeAt(end - 1))) end--
+  spans[key * 2 + 1] = end
+  return -1
+}
+
+/** A span's text, or null when absent. */
+export function valueText(text: string, top: TopLevel, key: Key): string | null {
+  const from = top.spans[key * 2]!
+  return from === -1 ? null : text.slice(from, top.spans[key * 2 + 1])
+}
+
+/** Whether `key`'s value is exactly one JSON string. */
+function isString(text: string, top: TopLevel, key: Key): boolean {
+  const from = top.spans[key * 2]!
+  return from !== -1 && text.charCodeAt(from) === QUOTE && closingQuote(text, from) === top.spans[key * 2 + 1]! - 1
+}
+
+/** The top-level `model` when it is a JSON string without escapes; else null. */
+export function plainModel(text: string, top: TopLevel): string | null {
+  if (!isString(text, top, Key.Model)) return null
+  const model = text.slice(top.spans[Key.Model * 2]! + 1, top.spans[Key.Model * 2 + 1]! - 1)
+  return model.includes('\\') ? null : model
 }
 
 /**
  * The client's body text with its top-level `model` set to `model` and, when `streamUsage`, stream usage asked for
  * (`"stream_options":{"include_usage":true}` added); null when the text does not allow it cleanly (no string
- * model, a key given twice, stream_options of the client's own to merge), and the caller serialises the parsed body.
+ * model, a key given twice or spelled with escapes, stream_options of the client's own to merge), and the caller
+ * serialises the parsed body.
  */
-export function spliceChatBody(text: string, model: string, streamUsage: boolean): string | null {
-  const top = topLevel(text)
-  if (top.unsafe || top.modelFrom === -1 || (streamUsage && top.hasStreamOptions)) return null
-  const spliced = `${text.slice(0, top.modelFrom)}${JSON.stringify(model)}${text.slice(top.modelTo)}`
+export function spliceChatBody(text: string, top: TopLevel, model: string, streamUsage: boolean): string | null {
+  if (!top.whole || top.unsafe || !isString(text, top, Key.Model)) return null
+  if (streamUsage && top.spans[Key.StreamOptions * 2] !== -1) return null
+  const spliced = `${text.slice(0, top.spans[Key.Model * 2])}${JSON.stringify(model)}${text.slice(top.spans[Key.Model * 2 + 1])}`
   if (!streamUsage) return spliced
   const end = spliced.lastIndexOf('}')
   return `${spliced.slice(0, end)},"stream_options":{"include_usage":true}${spliced.slice(end)}`

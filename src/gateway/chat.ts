@@ -5,18 +5,16 @@
 import { BadGateway, GatewayTimeout } from '../shared/errors.ts'
 import { authenticate } from './auth.ts'
 import { mostBilled, tokenCost } from '../billing/pricing.ts'
-import { spliceChatBody } from './body-splice.ts'
-import { parseChatBody, readJsonBody, type ChatBody } from './body.ts'
+import { readChatBody, type ChatBody } from './body.ts'
 import type { GatewayContext } from './context.ts'
 import { UpstreamIdle } from './inflight.ts'
-import { estimatePromptTokens } from './providers/mock.ts'
-import type { ProviderAdapter } from './providers/types.ts'
+import type { ChatDispatch, ProviderAdapter } from './providers/types.ts'
 import { dispatchTargets, rejected, tooLarge, type Failure } from './dispatch.ts'
 import type { Target } from './resolve.ts'
 import { RequestMeter } from './settle.ts'
 import { SseTap, StreamProtocolError } from './sse-tap.ts'
 import { streamToClient, type ByteReader } from './stream.ts'
-import { admitTargets } from './targets.ts'
+import { adapterOf, admitTargets } from './targets.ts'
 import { asReply, UpstreamTooLarge, type UpstreamReply } from './upstream-body.ts'
 import type { Admission, Guardrails } from './limits/guard.ts'
 import type { KeyContext } from '../tenancy/keys.ts'
@@ -39,9 +37,10 @@ export async function handleChat(gw: GatewayContext, request: Request, requestId
   const startedAt = performance.now()
   const authenticated = authenticate(gw.keys, request.headers, Date.now())
   const entry = authenticated instanceof Promise ? await authenticated : authenticated
-  const { body, bytes, text } = await readJsonBody(request, gw.config.bodyLimitBytes)
-  const chat = parseChatBody(body, bytes, text)
+  const chat = await readChatBody(request, gw.config.bodyLimitBytes)
   const targets = admitTargets(gw, entry, chat.model)
+  // A body read from its text is parsed whole, and a 400 given if it is not JSON, before any upstream reads it parsed.
+  if (targets.some((t) => !adapterOf(gw, entry, t.provider)?.sendsClientText)) chat.parse()
   const admitted = gw.guard.admit(entry.ctx, worstCase(chat, targets, entry.ctx.markupBps), Date.now())
   const admission = admitted instanceof Promise ? await admitted : admitted
   Object.assign(headers, admission.headers)
@@ -71,11 +70,34 @@ function worstCase(chat: ChatBody, targets: readonly Target[], markupBps: number
   return mostBilled(targets, markupBps, (t) => tokenCost(t.model.prices, { promptTokens: chat.bytes, cachedTokens: 0, completionTokens: chat.maxTokens ?? t.model.maxOutputTokens ?? 4096 }))
 }
 
-function upstreamBody(chat: ChatBody, target: Target): Record<string, unknown> {
-  const body: Record<string, unknown> = { ...chat.raw, model: target.upstreamModel }
-  // Always ask for usage so streams bill exactly; the tap hides the usage chunk from clients that did not ask.
-  if (chat.stream) body.stream_options = { ...(chat.raw.stream_options as object | undefined), include_usage: true }
-  return body
+/** One attempt's upstream body: the client's text spliced where it can be (json), the parsed body when an adapter reads it. */
+class ChatCall implements ChatDispatch {
+  private built: Record<string, unknown> | null = null
+
+  constructor(
+    private readonly chat: ChatBody,
+    private readonly model: string,
+    readonly signal: AbortSignal,
+    readonly maxOutputTokens: number | null,
+    readonly responseLimit: number,
+  ) {}
+
+  get stream(): boolean {
+    return this.chat.stream
+  }
+
+  get body(): Record<string, unknown> {
+    if (this.built) return this.built
+    const raw = this.chat.parse()
+    const body: Record<string, unknown> = { ...raw, model: this.model }
+    // Always ask for usage so streams bill exactly; the tap hides the usage chunk from clients that did not ask.
+    if (this.chat.stream) body.stream_options = { ...(raw.stream_options as object | undefined), include_usage: true }
+    return (this.built = body)
+  }
+
+  json(): string {
+    return this.chat.spliced(this.model) ?? JSON.stringify(this.body)
+  }
 }
 
 /** One try at one target: a committed response, why it failed (before any byte reached the client), or null when the client left. */
@@ -98,9 +120,8 @@ async function tryTarget(
     clientSignal.removeEventListener('abort', onClientAbort)
   }
   try {
-    const body = upstreamBody(chat, target)
-    const json = () => spliceChatBody(chat.text, target.upstreamModel, chat.stream) ?? JSON.stringify(body)
-    const res = asReply(await adapter.chat({ body, json, stream: chat.stream, signal: upstream.signal, maxOutputTokens: target.model.maxOutputTokens, responseLimit: gw.config.upstreamBodyLimitBytes }))
+    const call = new ChatCall(chat, target.upstreamModel, upstream.signal, target.model.maxOutputTokens, gw.config.upstreamBodyLimitBytes)
+    const res = asReply(await adapter.chat(call))
     if (!res.ok) {
       const failure = await rejected(res)
       detach()
@@ -113,7 +134,7 @@ async function tryTarget(
       detach()
       return response
     }
-    const { tap, estimate } = tapFor(meter, chat.wantsUsage, estimatePromptTokens(chat.raw.messages))
+    const { tap, estimate } = tapFor(meter, chat.wantsUsage, chat.promptEstimate())
     const reader: ByteReader = res.reader()
     const first = await firstEvents(reader, tap)
     // Committed: from here the client gets bytes, so no other target may be tried.

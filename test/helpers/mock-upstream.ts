@@ -76,7 +76,15 @@ export class MockUpstream {
 
   private async handle(req: Request): Promise<Response> {
     const text = await req.text()
-    const body = JSON.parse(text) as Record<string, unknown>
+    let body: Record<string, unknown>
+    try {
+      body = JSON.parse(text) as Record<string, unknown>
+    } catch {
+      // As OpenAI answers a body it cannot parse.
+      this.requests.push({ body: {}, text, headers: Object.fromEntries(req.headers.entries()), url: req.url })
+      const message = 'We could not parse the JSON body of your request. (HINT: This likely means you aren\'t using your HTTP library correctly.)'
+      return Response.json({ error: { message, type: 'invalid_request_error', param: null, code: null } }, { status: 400 })
+    }
     this.requests.push({ body, text, headers: Object.fromEntries(req.headers.entries()), url: req.url })
     const s = this.queue.shift() ?? this.scenario
     const model = String(body.model)

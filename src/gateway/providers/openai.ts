@@ -15,6 +15,7 @@ export function openAiCompatible(id: ProviderId, creds: Credentials, pooled: boo
     id,
     configured: Boolean(creds.apiKey),
     capabilities: { chat: true, streaming: true },
+    sendsClientText: true,
     chat: (call: ChatDispatch) => upstreamRequest(url, { method: 'POST', headers: call.stream ? streamHeaders : headers, body: call.json(), signal: call.signal }, pooled),
     embeddings: (call: EmbedDispatch) => upstreamRequest(`${creds.baseUrl}/embeddings`, { method: 'POST', headers, body: JSON.stringify(call.body), signal: call.signal }, pooled),
     images: (call: EmbedDispatch) => upstreamRequest(`${creds.baseUrl}/images/generations`, { method: 'POST', headers, body: JSON.stringify(call.body), signal: call.signal }, pooled),

@@ -43,6 +43,8 @@ export interface ProviderAdapter {
   /** False when the provider lacks credentials; the router then skips it with a clear error. */
   readonly configured: boolean
   readonly capabilities: { readonly chat: boolean; readonly streaming: boolean }
+  /** Its chat sends json() and never reads `body`: the gateway need not parse what the client sent (see body.ts). */
+  readonly sendsClientText?: boolean
   /** OpenAI-shaped embeddings (`{object: "list", data, model, usage}`), where the provider has them. */
   embeddings?(call: EmbedDispatch): Promise<Response | UpstreamReply>
   /** OpenAI-shaped image generation (`{created, data: [{url | b64_json}], usage?}`), where the provider has it. */
