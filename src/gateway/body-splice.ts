@@ -16,7 +16,6 @@ export const enum Key {
   MaxTokens,
   MaxCompletionTokens,
 }
-const KEYS = 6
 
 /** What the walk found: each Key's value text at spans[2k] (from) and spans[2k + 1] (to, exclusive), -1 when absent. */
 export interface TopLevel {
@@ -27,7 +26,7 @@ export interface TopLevel {
   whole: boolean
   /** A key spelled with escapes (it could be `model` to a parser), or `model` given twice: leave it to the parser. */
   unsafe: boolean
-  spans: Int32Array
+  spans: number[]
 }
 
 const QUOTE = 34
@@ -76,7 +75,8 @@ function keyAt(text: string, from: number, to: number): number {
 
 /** Walks JSON object text for its top-level values (see TopLevel); ends on any text, JSON or not. */
 export function scanTopLevel(text: string): TopLevel {
-  const spans = new Int32Array(KEYS * 2).fill(-1)
+  // A plain array: a typed one's native backing store costs more to make than twelve numbers do.
+  const spans = [-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1]
   const out: TopLevel = { whole: false, unsafe: false, spans }
   let depth = 0
   let opened = false
@@ -129,7 +129,7 @@ export function scanTopLevel(text: string): TopLevel {
 }
 
 /** Closes the span of `key`'s value at `end` (trailing space trimmed); returns -1, for `reading`. */
-function endValue(text: string, spans: Int32Array, key: number, end: number): number {
+function endValue(text: string, spans: number[], key: number, end: number): number {
   while (end > 0 && isSpace(text.charCodeAt(end - 1))) end--
   spans[key * 2 + 1] = end
   return -1
