@@ -5,6 +5,7 @@ import { scanTopLevel, spliceChatBody } from '../src/gateway/body-splice.ts'
 import { KeyCache } from '../src/gateway/key-cache.ts'
 import { RateLimiter, rateSpecs } from '../src/gateway/limits/rate.ts'
 import { SseTap } from '../src/gateway/sse-tap.ts'
+import { answerUsage } from '../src/gateway/upstream-body.ts'
 import { tuneAllocator } from '../src/shared/allocator.ts'
 import { hashSecret } from '../src/shared/secrets.ts'
 import type { KeyContext } from '../src/tenancy/keys.ts'
@@ -67,6 +68,16 @@ group('chat body, 32 KB prompt', () => {
   bench('parsed whole (what an upstream sent the parsed body needs)', () => JSON.parse(chatText))
   bench('upstream text: walk and splice', () => spliceChatBody(chatText, scanTopLevel(chatText), 'gpt-4o-mini', true))
   bench('upstream text: parsed body serialised (the fallback)', () => JSON.stringify({ ...chatBody, model: 'gpt-4o-mini', stream_options: { include_usage: true } }))
+})
+
+// A completion's usage: a short answer is parsed whole, a long one walked (see upstream-body.ts).
+const answer = (content: string) => JSON.stringify({ id: 'c', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }], usage: { prompt_tokens: 12, completion_tokens: 18, total_tokens: 30 } })
+const shortAnswer = answer('Hello! How can I help you today?')
+const longAnswer = answer('Hello! "How" can I help you today?\n'.repeat(100))
+group('answer usage', () => {
+  bench('300-byte answer (parsed)', () => answerUsage(shortAnswer))
+  bench('3.8 KB answer (walked)', () => answerUsage(longAnswer))
+  bench('3.8 KB answer parsed whole, for comparison', () => (JSON.parse(longAnswer) as { usage: unknown }).usage)
 })
 
 await run()

@@ -24,7 +24,7 @@ export interface TopLevel {
    * nothing but space follows. Not a full validation (a stray comma passes): JSON.parse, or the upstream, judges that.
    */
   whole: boolean
-  /** A key spelled with escapes (it could be `model` to a parser), or `model` given twice: leave it to the parser. */
+  /** A key spelled with escapes (it could be `model` to a parser), or the first key (`model`) given twice: leave it to the parser. */
   unsafe: boolean
   spans: number[]
 }
@@ -53,8 +53,11 @@ export function isSpace(c: number): boolean {
   return c === 32 || c === 10 || c === 13 || c === 9
 }
 
+/** Which of the keys a walk reads the key text between `from` and `to` names (its slot), or -1. */
+export type KeyAt = (text: string, from: number, to: number) => number
+
 /** Which Key the key text between `from` and `to` names, or -1; compared in place, without slicing. */
-function keyAt(text: string, from: number, to: number): number {
+function chatKeyAt(text: string, from: number, to: number): number {
   switch (to - from) {
     case 5:
       return text.startsWith('model', from) ? Key.Model : -1
@@ -73,8 +76,11 @@ function keyAt(text: string, from: number, to: number): number {
   }
 }
 
-/** Walks JSON object text for its top-level values (see TopLevel); ends on any text, JSON or not. */
-export function scanTopLevel(text: string): TopLevel {
+/**
+ * Walks JSON object text for its top-level values (see TopLevel), those of the chat request's keys unless `keyAt`
+ * names others (at most six); ends on any text, JSON or not.
+ */
+export function scanTopLevel(text: string, keyAt: KeyAt = chatKeyAt): TopLevel {
   // A plain array: a typed one's native backing store costs more to make than twelve numbers do.
   const spans = [-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1]
   const out: TopLevel = { whole: false, unsafe: false, spans }
@@ -119,7 +125,7 @@ export function scanTopLevel(text: string): TopLevel {
     // A key spelled with escapes could be any of these to a parser.
     for (let i = open + 1; i < close; i++) if (text.charCodeAt(i) === BACKSLASH) out.unsafe = true
     if (key === -1) continue
-    if (key === Key.Model && spans[0] !== -1) out.unsafe = true
+    if (key === 0 && spans[0] !== -1) out.unsafe = true
     let value = after + 1
     while (isSpace(text.charCodeAt(value))) value++
     spans[key * 2] = value

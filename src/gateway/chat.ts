@@ -15,7 +15,7 @@ import { RequestMeter } from './settle.ts'
 import { SseTap, StreamProtocolError } from './sse-tap.ts'
 import { streamToClient, type ByteReader } from './stream.ts'
 import { adapterOf, admitTargets } from './targets.ts'
-import { asReply, UpstreamTooLarge, type UpstreamReply } from './upstream-body.ts'
+import { answerUsage, asReply, InvalidUpstreamJson, UpstreamTooLarge, type UpstreamReply } from './upstream-body.ts'
 import type { Admission, Guardrails } from './limits/guard.ts'
 import type { KeyContext } from '../tenancy/keys.ts'
 
@@ -169,8 +169,6 @@ function failureOf(err: unknown, reason: unknown): Failure {
   return { retryable: true, sameTarget: true, upstreamFault: true, outcome: 'upstream_error', error: new BadGateway('The gateway could not reach the upstream provider.', 'upstream_unreachable') }
 }
 
-class InvalidUpstreamJson extends Error {}
-
 /** Non-streaming, the answer still arriving: reads it under the idle watch, then as jsonAnswer. */
 async function completeJson(gw: GatewayContext, res: UpstreamReply, meter: RequestMeter, upstream: AbortController, headers: Record<string, string | number>): Promise<Response> {
   const unwatch = gw.inflight.watch({ lastActivity: performance.now(), abort: (e: Error) => upstream.abort(e) })
@@ -185,14 +183,7 @@ async function completeJson(gw: GatewayContext, res: UpstreamReply, meter: Reque
 
 /** A whole non-streaming answer: bills its usage and splices the viapi block in without re-serialising. */
 function jsonAnswer(text: string, meter: RequestMeter, headers: Record<string, string | number>): Response {
-  let parsed: { choices?: unknown; usage?: unknown }
-  try {
-    parsed = JSON.parse(text) as typeof parsed
-  } catch {
-    throw new InvalidUpstreamJson()
-  }
-  if (!parsed || typeof parsed !== 'object' || !Array.isArray(parsed.choices)) throw new InvalidUpstreamJson()
-  const usage = parsed.usage && typeof parsed.usage === 'object' ? parsed.usage : null
+  const usage = answerUsage(text)
   const block = meter.settle({ status: 200, outcome: 'ok', usage })
   const end = text.lastIndexOf('}')
   const body = `${text.slice(0, end)},"viapi":${JSON.stringify(block)}}`

@@ -1,8 +1,9 @@
 /**
  * @module An upstream's answer as the gateway reads it (from the pooled client, or fetch's Response), read with a
  * bound. Upstream URLs can be set by a firm (its own provider base URL), so one firm's endpoint must not be able to
- * make a shared replica hold an answer of any size.
+ * make a shared replica hold an answer of any size; and a completion's usage, read from its text.
  */
+import { scanTopLevel, type KeyAt } from './body-splice.ts'
 import { readBounded } from './body.ts'
 import type { ByteReader } from './stream.ts'
 
@@ -65,4 +66,44 @@ export async function errorJson(res: Response | UpstreamReply): Promise<unknown>
   } catch {
     return null
   }
+}
+
+/** An upstream answer that is not a chat.completion: not JSON, or no `choices` array. */
+export class InvalidUpstreamJson extends Error {}
+
+const answerKeyAt: KeyAt = (text, from, to) => (to - from === 7 && text.startsWith('choices', from) ? 0 : to - from === 5 && text.startsWith('usage', from) ? 1 : -1)
+/**
+ * Answers longer than this are walked for their usage instead of parsed: the walk's cost follows the quotes in the
+ * text, a parse's its bytes, and they cross at about 1 KB of a typical answer (~0.4 µs parsed against ~0.9 walked for
+ * a 300-byte one; ~7 against ~3.4 for 3.6 KB).
+ */
+const WALK_FROM = 1024
+
+/**
+ * A chat.completion's usage object (null when it has none). A long answer is read where it sits (see
+ * body-splice.ts): only `usage` is parsed, since what the client gets is the upstream's own bytes, unless the walk
+ * cannot vouch for the text, which is then parsed whole. InvalidUpstreamJson when it is not a chat.completion.
+ */
+export function answerUsage(text: string): object | null {
+  if (text.length > WALK_FROM) {
+    const top = scanTopLevel(text, answerKeyAt)
+    const choices = top.spans[0]!
+    if (top.whole && !top.unsafe && choices !== -1 && text.charCodeAt(choices) === 91) {
+      const from = top.spans[2]!
+      if (from === -1 || text.charCodeAt(from) !== 123) return null
+      try {
+        return JSON.parse(text.slice(from, top.spans[3])) as object
+      } catch {
+        throw new InvalidUpstreamJson()
+      }
+    }
+  }
+  let parsed: { choices?: unknown; usage?: unknown }
+  try {
+    parsed = JSON.parse(text) as typeof parsed
+  } catch {
+    throw new InvalidUpstreamJson()
+  }
+  if (!parsed || typeof parsed !== 'object' || !Array.isArray(parsed.choices)) throw new InvalidUpstreamJson()
+  return parsed.usage && typeof parsed.usage === 'object' ? parsed.usage : null
 }
