@@ -5,6 +5,7 @@
  * (and, for a stream, usage asked for) instead of a re-serialisation. For a 32 KB prompt `JSON.parse` costs ~18 µs
  * and `JSON.stringify` of the result ~22, where the walk, from string to string with native searches that hop only
  * over escaped quotes inside them, costs ~7 (~52 µs for 256 KB with a quoted phrase every hundred characters).
+ * The same walk reads a long completion's `usage` (upstream-body.ts).
  */
 
 /** The top-level keys read from the text; each has a value span in TopLevel.spans. */

@@ -61,6 +61,9 @@ export interface RateMode {
 
 export const windowMs = (w: Window) => (w === 'RPM' ? MINUTE : DAY)
 
+/** Sync rounds a request whose lease ran dry waits for while the shared bucket has tokens, before it is refused. */
+const LEASE_ROUNDS = 5
+
 const WINDOWS = ['RPM', 'RPD'] as const
 const HEADER_NAMES = {
   RPM: { limit: 'x-ratelimit-limit-rpm', remaining: 'x-ratelimit-remaining-rpm', reset: 'x-ratelimit-reset-rpm' },
@@ -128,16 +131,37 @@ export class RateLimiter {
   admit(specs: RateSpec[], now: number): RateDecision | Promise<RateDecision> {
     const first = this.tryAdmit(specs, now, false)
     if (first.ok || !this.mode.leasing()) return first
-    // Asking Redis at once is worth it only when every dry lease has tokens behind it; a key at its limit waits for
-    // the timer's round, so clients over their limit never add calls to Redis.
-    let soon = true
+    return this.awaitLease(specs)
+  }
+
+  /**
+   * Waits for sync rounds until the request is admitted or refused by the shared bucket itself. Asking Redis at once
+   * is worth it only when every dry lease has tokens behind it; a key at its limit waits for the timer's round, so
+   * clients over their limit never add calls to Redis. A round can leave a waiter nothing though the shared bucket
+   * has plenty (requests arriving while it was under way used the lease it renewed): then it asks again, a few times.
+   */
+  private async awaitLease(specs: RateSpec[]): Promise<RateDecision> {
+    for (let round = 1; ; round++) {
+      let soon = true
+      for (const s of specs) {
+        const b = this.buckets.get(s.id)
+        if (!b || b.lease >= 1) continue
+        b.waiting++
+        if (b.pool < 1) soon = false
+      }
+      await this.mode.nextSync(soon)
+      const d = this.tryAdmit(specs, Date.now(), true)
+      if (d.ok || !soon || round === LEASE_ROUNDS || !this.mode.leasing() || !this.poolsHaveTokens(specs)) return d
+    }
+  }
+
+  /** Every dry lease among the specs has tokens behind it in the shared bucket, as last seen. */
+  private poolsHaveTokens(specs: RateSpec[]): boolean {
     for (const s of specs) {
       const b = this.buckets.get(s.id)
-      if (!b || b.lease >= 1) continue
-      b.waiting++
-      if (b.pool < 1) soon = false
+      if (b && b.lease < 1 && b.pool < 1) return false
     }
-    return this.mode.nextSync(soon).then(() => this.tryAdmit(specs, Date.now(), true))
+    return true
   }
 
   private tryAdmit(specs: RateSpec[], now: number, afterWait: boolean): RateDecision {
@@ -217,8 +241,10 @@ export class RateLimiter {
 /**
  * The lease a bucket asks for: twice its demand over a sync interval plus those waiting, at least one, at most the
  * limit. `scale`: the interval over the time since the last round (a round asked for early has seen a fraction of
- * an interval's demand, and its lease must last until the timer's).
+ * an interval's demand, and its lease must last until the timer's). A lease shrinks by at most half a round: a
+ * round that follows another within a millisecond or two has seen almost no demand, and sizing to that would leave
+ * the requests arriving while it is under way a lease they have already used up.
  */
 export function wanted(b: LocalBucket, scale = 1): number {
-  return Math.max(1, Math.min(b.capacity, Math.ceil(2 * b.admitted * scale) + b.waiting + 1))
+  return Math.max(1, Math.min(b.capacity, Math.max(Math.ceil(2 * b.admitted * scale) + b.waiting + 1, Math.ceil(b.lease / 2))))
 }
