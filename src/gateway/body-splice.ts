@@ -57,25 +57,19 @@ export function isSpace(c: number): boolean {
 /** Which of the keys a walk reads the key text between `from` and `to` names (its slot), or -1. */
 export type KeyAt = (text: string, from: number, to: number) => number
 
-/** Which Key the key text between `from` and `to` names, or -1; compared in place, without slicing. */
-function chatKeyAt(text: string, from: number, to: number): number {
-  switch (to - from) {
-    case 5:
-      return text.startsWith('model', from) ? Key.Model : -1
-    case 6:
-      return text.startsWith('stream', from) ? Key.Stream : -1
-    case 8:
-      return text.startsWith('messages', from) ? Key.Messages : -1
-    case 10:
-      return text.startsWith('max_tokens', from) ? Key.MaxTokens : -1
-    case 14:
-      return text.startsWith('stream_options', from) ? Key.StreamOptions : -1
-    case 21:
-      return text.startsWith('max_completion_tokens', from) ? Key.MaxCompletionTokens : -1
-    default:
-      return -1
+/** A KeyAt for `names`, each name's slot its index: compared in place, by length first, without slicing. */
+export function keysNamed(names: readonly string[]): KeyAt {
+  const byLength: number[][] = []
+  names.forEach((n, slot) => (byLength[n.length] ??= []).push(slot))
+  return (text, from, to) => {
+    const slots = byLength[to - from]
+    if (slots) for (const slot of slots) if (text.startsWith(names[slot]!, from)) return slot
+    return -1
   }
 }
+
+// In Key's order.
+const chatKeyAt = keysNamed(['model', 'messages', 'stream', 'stream_options', 'max_tokens', 'max_completion_tokens'])
 
 /**
  * Walks JSON object text for its top-level values (see TopLevel), those of the chat request's keys unless `keyAt`

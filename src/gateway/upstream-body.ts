@@ -3,7 +3,7 @@
  * bound. Upstream URLs can be set by a firm (its own provider base URL), so one firm's endpoint must not be able to
  * make a shared replica hold an answer of any size; and a completion's usage, read from its text.
  */
-import { scanTopLevel, type KeyAt } from './body-splice.ts'
+import { keysNamed, scanTopLevel } from './body-splice.ts'
 import { readBounded } from './body.ts'
 import type { ByteReader } from './stream.ts'
 
@@ -71,7 +71,7 @@ export async function errorJson(res: Response | UpstreamReply): Promise<unknown>
 /** An upstream answer that is not a chat.completion: not JSON, or no `choices` array. */
 export class InvalidUpstreamJson extends Error {}
 
-const answerKeyAt: KeyAt = (text, from, to) => (to - from === 7 && text.startsWith('choices', from) ? 0 : to - from === 5 && text.startsWith('usage', from) ? 1 : -1)
+const answerKeyAt = keysNamed(['choices', 'usage'])
 /**
  * Answers longer than this are walked for their usage instead of parsed: the walk's cost follows the quotes in the
  * text, a parse's its bytes, and they cross at about 1 KB of a typical answer (~0.4 µs parsed against ~0.9 walked for
