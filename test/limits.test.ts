@@ -375,6 +375,41 @@ describe('the limit sync at shutdown', () => {
   })
 })
 
+describe('an idle replica', () => {
+  test('calls Redis about once a second (its heartbeat), and every interval again as soon as requests come', async () => {
+    const { RateLimiter } = await import('../src/gateway/limits/rate.ts')
+    let sync: LimitSync | null = null
+    const limiter = new RateLimiter({ leasing: () => sync!.leasing(), share: () => sync!.share(), nextSync: (soon) => sync!.nextSync(soon) })
+    sync = new LimitSync({ url: 'redis://127.0.0.1:6379', prefix: `viapi-idle-${Date.now()}:`, intervalMs: 25 }, { buckets: (now) => limiter.active(now, 60_000), budgets: () => [] })
+    let rounds = 0
+    const tick = sync.tick.bind(sync)
+    sync.tick = (now?: number) => (rounds++, tick(now))
+    sync.start()
+    try {
+      await until(() => rounds >= 1 && sync!.leasing(), 5_000, 'first round')
+      const specs = [{ id: 'c:cli_idle:RPM', window: 'RPM' as const, limit: 1_000_000 }]
+      // A key that was used, then left alone: its lease is still held, but nothing happens.
+      for (let i = 0; i < 10; i++) expect((await limiter.admit(specs, Date.now())).ok).toBe(true)
+      await Bun.sleep(200)
+      const quiet = rounds
+      await Bun.sleep(2_100)
+      expect(rounds - quiet).toBeGreaterThanOrEqual(2)
+      expect(rounds - quiet).toBeLessThanOrEqual(3)
+      expect(sync.liveReplicas).toBe(1)
+      // Requests again: a round every interval (25 ms) while they come.
+      const busy = rounds
+      const until_ = Date.now() + 500
+      while (Date.now() < until_) {
+        await limiter.admit(specs, Date.now())
+        await Bun.sleep(5)
+      }
+      expect(rounds - busy).toBeGreaterThan(10)
+    } finally {
+      await sync.stop()
+    }
+  })
+})
+
 describe('a lease that runs dry', () => {
   test('is refilled within a round trip when Redis has tokens, and a key at its limit waits for the timer instead', async () => {
     const { RateLimiter } = await import('../src/gateway/limits/rate.ts')

@@ -1,8 +1,9 @@
 /**
- * @module Shares limits across replicas through Redis without a round trip per request. Every few tens of ms one
- * script call per replica: heartbeats the replica (so each knows N, the live count), pushes * the money billed since the last call, and reads back the global bucket levels and counters. Between calls each
- * replica works alone on its 1/N share. When Redis is unreachable the replica keeps its last known share, says
- * so (logs, /readyz), and resyncs by itself when Redis answers again.
+ * @module Shares limits across replicas through Redis without a round trip per request. Every few tens of ms while
+ * it serves (about once a second while idle) one script call per replica: heartbeats the replica (so each knows N,
+ * the live count), pushes the money billed since the last call, and reads back the global bucket levels and
+ * counters. Between calls each replica works alone on its 1/N share. When Redis is unreachable the replica keeps its
+ * last known share, says so (logs, /readyz), and resyncs by itself when Redis answers again.
  */
 import { RedisClient } from 'bun'
 import { describeError, log } from '../../shared/log.ts'
@@ -87,12 +88,15 @@ export class LimitSync {
   private lastRoundAt = 0
   private stopped = false
   private readonly liveMs: number
+  private readonly heartbeatMs: number
 
   constructor(
     private readonly opts: SyncOptions,
     private readonly sources: SyncSources,
   ) {
     this.liveMs = opts.liveMs ?? 3000
+    // Well inside liveMs, so an idle replica is never counted out.
+    this.heartbeatMs = Math.min(1000, this.liveMs / 3)
     this.client = new RedisClient(opts.url, { autoReconnect: true, maxRetries: 4_294_967_295, enableOfflineQueue: false, connectionTimeout: 1000 })
     this.client.onclose = () => {
       this.sha = null
@@ -107,8 +111,26 @@ export class LimitSync {
   }
 
   start(): void {
-    this.timer ??= setInterval(() => void this.tick(), this.opts.intervalMs)
+    this.timer ??= setInterval(() => this.onTimer(), this.opts.intervalMs)
     void this.tick()
+  }
+
+  /**
+   * The timer's round, unless nothing happened since the last one (no request admitted or waiting, no spend to
+   * push) and that one was less than a heartbeat ago: an idle replica calls Redis about once a second, not 40
+   * times. What it would read meanwhile (other replicas' spend) only matters once a request comes, and that
+   * request's demand makes the next tick a round again.
+   */
+  private onTimer(): void {
+    const now = Date.now()
+    if (this.waiters.length === 0 && now - this.lastRoundAt < this.heartbeatMs && this.idle(now)) return
+    void this.tick(now)
+  }
+
+  private idle(now: number): boolean {
+    for (const b of this.sources.buckets(now)) if (b.admitted > 0 || b.waiting > 0) return false
+    for (const b of this.sources.budgets(now)) if (b.unsynced !== 0n) return false
+    return true
   }
 
   /**
