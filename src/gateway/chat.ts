@@ -3,6 +3,7 @@
  * then answer with the upstream's body plus the viapi block (JSON splice, or the stream tap).
  */
 import { BadGateway, GatewayTimeout } from '../shared/errors.ts'
+import { Cancel } from './cancel.ts'
 import { authenticate } from './auth.ts'
 import { mostBilled, tokenCost } from '../billing/pricing.ts'
 import { readChatBody, type ChatBody } from './body.ts'
@@ -77,7 +78,7 @@ class ChatCall implements ChatDispatch {
   constructor(
     private readonly chat: ChatBody,
     private readonly model: string,
-    readonly signal: AbortSignal,
+    readonly signal: Cancel,
     readonly maxOutputTokens: number | null,
     readonly responseLimit: number,
   ) {}
@@ -111,7 +112,7 @@ async function tryTarget(
   handOff: () => void,
   headers: Record<string, string | number>,
 ): Promise<Response | Failure | null> {
-  const upstream = new AbortController()
+  const upstream = new Cancel()
   const onClientAbort = () => upstream.abort(new ClientGone())
   clientSignal.addEventListener('abort', onClientAbort, { once: true })
   const timer = setTimeout(() => upstream.abort(new UpstreamTimedOut()), gw.config.upstreamTimeoutMs)
@@ -120,7 +121,7 @@ async function tryTarget(
     clientSignal.removeEventListener('abort', onClientAbort)
   }
   try {
-    const call = new ChatCall(chat, target.upstreamModel, upstream.signal, target.model.maxOutputTokens, gw.config.upstreamBodyLimitBytes)
+    const call = new ChatCall(chat, target.upstreamModel, upstream, target.model.maxOutputTokens, gw.config.upstreamBodyLimitBytes)
     const res = asReply(await adapter.chat(call))
     if (!res.ok) {
       const failure = await rejected(res)
@@ -143,10 +144,10 @@ async function tryTarget(
     return streamToClient({ gw, reader, tap, first, upstream, clientSignal, meter, estimate, headers })
   } catch (err) {
     detach()
-    if (upstream.signal.reason instanceof ClientGone || clientSignal.aborted) return null
-    const failure = failureOf(err, upstream.signal.reason)
+    if (upstream.reason instanceof ClientGone || clientSignal.aborted) return null
+    const failure = failureOf(err, upstream.reason)
     // Nothing reads this answer any more: its connection closes now, not when the upstream finishes.
-    if (!upstream.signal.aborted) upstream.abort(new AttemptFailed())
+    if (!upstream.aborted) upstream.abort(new AttemptFailed())
     return failure
   }
 }
@@ -170,7 +171,7 @@ function failureOf(err: unknown, reason: unknown): Failure {
 }
 
 /** Non-streaming, the answer still arriving: reads it under the idle watch, then as jsonAnswer. */
-async function completeJson(gw: GatewayContext, res: UpstreamReply, meter: RequestMeter, upstream: AbortController, headers: Record<string, string | number>): Promise<Response> {
+async function completeJson(gw: GatewayContext, res: UpstreamReply, meter: RequestMeter, upstream: Cancel, headers: Record<string, string | number>): Promise<Response> {
   const unwatch = gw.inflight.watch({ lastActivity: performance.now(), abort: (e: Error) => upstream.abort(e) })
   let text: string
   try {

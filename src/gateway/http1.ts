@@ -6,6 +6,7 @@
  * what the gateway needs: one request with a known body, no redirects followed, responses framed by
  * content-length, chunked encoding or close, and gzip/deflate/br decoded should an upstream send them anyway.
  */
+import { abortSignalOf, type CancelSignal } from './cancel.ts'
 import { AnswerFramer, type FramingSink } from './http1-framing.ts'
 import { Reply, UpstreamProtocolError, type BodySource, type ReplyHeaders } from './http1-reply.ts'
 import { replyOf, type UpstreamReply } from './upstream-body.ts'
@@ -14,7 +15,7 @@ export interface Http1Request {
   method: 'POST' | 'GET'
   headers: Record<string, string>
   body: string
-  signal: AbortSignal
+  signal: CancelSignal
 }
 
 /**
@@ -110,7 +111,7 @@ class Exchange {
     readonly origin: Origin,
     /** The request as sent; kept for a resend until the answer's head arrives, then let go (a stream may outlive it by minutes). */
     public wire: Buffer,
-    readonly signal: AbortSignal,
+    readonly signal: CancelSignal,
     private readonly resolve: (r: UpstreamReply) => void,
     private readonly reject: (e: unknown) => void,
   ) {}
@@ -367,5 +368,5 @@ export function upstreamRequest(url: string, req: Http1Request, pooled: boolean)
   }
   if (pooled && u) return http1(u, req)
   // Upstream URLs must not be bounced elsewhere (design: no redirects).
-  return fetch(url, { method: req.method, headers: req.headers, body: req.body, signal: req.signal, redirect: 'manual' }).then(replyOf)
+  return fetch(url, { method: req.method, headers: req.headers, body: req.body, signal: abortSignalOf(req.signal), redirect: 'manual' }).then(replyOf)
 }

@@ -4,6 +4,7 @@
  * gone, shutdown) settles exactly once. A break after the first byte ends with one error event, never a hang.
  */
 import type { Outcome } from '../billing/meter.ts'
+import type { Cancel } from './cancel.ts'
 import type { GatewayContext } from './context.ts'
 import { ShuttingDown, UpstreamIdle } from './inflight.ts'
 import type { RequestMeter } from './settle.ts'
@@ -23,7 +24,7 @@ export interface StreamParts {
   reader: ByteReader
   tap: SseTap
   first: Uint8Array[]
-  upstream: AbortController
+  upstream: Cancel
   clientSignal: AbortSignal
   meter: RequestMeter
   estimate: () => { promptTokens: number; completionTokens: number }
@@ -90,7 +91,7 @@ export function streamToClient(p: StreamParts): Response {
         }
       } catch (err) {
         if (finished) return
-        const reason = upstream.signal.reason
+        const reason = upstream.reason
         const [outcome, code, message] = describeBreak(reason)
         const pending = err instanceof EndedEarly ? err.pending : safeFlush(tap)
         finish(outcome === 'timeout' ? 504 : 502, outcome, code)

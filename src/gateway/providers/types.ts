@@ -1,4 +1,5 @@
 /** @module The narrow interface every upstream provider implements, and the credentials rule they share. */
+import type { CancelSignal } from '../cancel.ts'
 import type { UpstreamReply } from '../upstream-body.ts'
 
 export type ProviderId =
@@ -24,7 +25,7 @@ export interface ChatDispatch {
   json(): string
   stream: boolean
   /** Aborts the upstream request: client gone, timeout or shutdown. */
-  signal: AbortSignal
+  signal: CancelSignal
   /** The model's output limit, for providers that require max_tokens. */
   maxOutputTokens: number | null
   /** Largest answer an adapter that reads the upstream's JSON itself may read (see upstream-body.ts). */
