@@ -2,7 +2,8 @@
 
 /** SHA-256 of the whole secret, hex. Secrets are long random strings, so a fast unsalted hash is the right tool. */
 export function hashSecret(secret: string): string {
-  return new Bun.CryptoHasher('sha256').update(secret).digest('hex')
+  // The one-shot hash: a CryptoHasher is a native object made per call (~2 µs against ~0.4, on every request).
+  return Bun.SHA256.hash(secret, 'hex')
 }
 
 /** The part of a secret that may be shown and logged: the first 12 characters. */
