@@ -257,6 +257,27 @@ describe('pooled HTTP/1.1 client', () => {
     expect(idleConnections()).toBeGreaterThan(0)
   })
 
+  test('a request body larger than one socket write, in UTF-8 past ASCII, arrives whole; the connection is reused', async () => {
+    const body = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'ünï € 😀 '.repeat(400_000) }] })
+    const server = Bun.serve({
+      hostname: '127.0.0.1',
+      port: 0,
+      fetch: async (req) => {
+        const got = await req.text()
+        return Response.json({ same: got === body, bytes: Buffer.byteLength(got) })
+      },
+    })
+    servers.push(server)
+    const url = new URL(`http://127.0.0.1:${server.port}/`)
+    const send = async (text: string) => JSON.parse(await (await http1(url, { method: 'POST', headers: {}, body: text, signal: new AbortController().signal })).text(1 << 20)) as unknown
+    expect(await send(body)).toEqual({ same: true, bytes: Buffer.byteLength(body) })
+    expect(Buffer.byteLength(body)).toBeGreaterThan(4 << 20)
+    const before = idleConnections()
+    expect(before).toBeGreaterThan(0)
+    expect(await send('{"model":"ü"}')).toEqual({ same: false, bytes: 14 })
+    expect(idleConnections()).toBe(before)
+  })
+
   test('fetch is used when an egress proxy is configured or VIAPI_UPSTREAM_CLIENT=fetch', async () => {
     expect(pooledClientEnabled({})).toBe(true)
     expect(pooledClientEnabled({ HTTPS_PROXY: 'http://proxy:3128' })).toBe(false)

@@ -29,7 +29,6 @@ const MAX_IDLE = 256
 /** Queued body bytes past which the socket stops reading until the consumer catches up (backpressure). */
 const HIGH_WATER = 1 << 20
 
-const EMPTY = Buffer.alloc(0)
 const BAD_HEADER = /[\r\n\0]/
 
 type Sock = Bun.Socket<Conn>
@@ -66,7 +65,7 @@ function originOf(url: URL): Origin {
 export function http1(url: URL, req: Http1Request): Promise<UpstreamReply> {
   if (req.signal.aborted) return Promise.reject(req.signal.reason)
   const origin = originOf(url)
-  let wire: Buffer
+  let wire: string
   try {
     wire = serialise(origin, url, req)
   } catch (err) {
@@ -91,11 +90,10 @@ function headerBlock(headers: Record<string, string>): string {
   return block
 }
 
-function serialise(origin: Origin, url: URL, req: Http1Request): Buffer {
+/** The request as text: the socket encodes it as it writes (a Buffer of it first was a native allocation a request). */
+function serialise(origin: Origin, url: URL, req: Http1Request): string {
   // Asked for plainly (an absent header allows any coding); decoded anyway should an upstream ignore it.
-  return Buffer.from(
-    `${req.method} ${url.pathname}${url.search} HTTP/1.1\r\nhost: ${origin.host}\r\n${headerBlock(req.headers)}accept-encoding: identity\r\ncontent-length: ${Buffer.byteLength(req.body)}\r\n\r\n${req.body}`,
-  )
+  return `${req.method} ${url.pathname}${url.search} HTTP/1.1\r\nhost: ${origin.host}\r\n${headerBlock(req.headers)}accept-encoding: identity\r\ncontent-length: ${Buffer.byteLength(req.body)}\r\n\r\n${req.body}`
 }
 
 /** One request's life: a connection (pooled or new), the write, the head, then the reply's body. */
@@ -110,7 +108,7 @@ class Exchange {
   constructor(
     readonly origin: Origin,
     /** The request as sent; kept for a resend until the answer's head arrives, then let go (a stream may outlive it by minutes). */
-    public wire: Buffer,
+    public wire: string,
     readonly signal: CancelSignal,
     private readonly resolve: (r: UpstreamReply) => void,
     private readonly reject: (e: unknown) => void,
@@ -151,7 +149,7 @@ class Exchange {
 
   headed(reply: Reply): void {
     this.reply = reply
-    this.wire = EMPTY
+    this.wire = ''
     this.resolve(reply)
   }
 
@@ -227,9 +225,15 @@ class Conn implements BodySource, FramingSink {
     this.write(ex.wire)
   }
 
-  private write(buf: Buffer): void {
-    const n = this.socket!.write(buf)
-    this.unwritten = n < 0 ? null : n < buf.length ? buf.subarray(n) : null
+  private write(data: string | Buffer): void {
+    const n = this.socket!.write(data)
+    // Written whole (mostly), or the socket is closed (-1): nothing left to send.
+    if (n < 0 || n >= (typeof data === 'string' ? Buffer.byteLength(data) : data.length)) {
+      this.unwritten = null
+      return
+    }
+    // A partial write (a large body, a slow reader): the rest goes as bytes when the socket drains.
+    this.unwritten = (typeof data === 'string' ? Buffer.from(data) : data).subarray(n)
   }
 
   flush(): void {
