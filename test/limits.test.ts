@@ -375,35 +375,41 @@ describe('the limit sync at shutdown', () => {
   })
 })
 
+/** A rate limiter leasing through a LimitSync on the local Redis, started, its first round done; rounds() counts them. */
+async function countedSync(name: string, intervalMs: number) {
+  const { RateLimiter } = await import('../src/gateway/limits/rate.ts')
+  let sync: LimitSync | null = null
+  const limiter = new RateLimiter({ leasing: () => sync!.leasing(), share: () => sync!.share(), nextSync: (soon) => sync!.nextSync(soon) })
+  sync = new LimitSync({ url: 'redis://127.0.0.1:6379', prefix: `viapi-${name}-${Date.now()}:`, intervalMs }, { buckets: (now) => limiter.active(now, 60_000), budgets: () => [] })
+  let n = 0
+  const tick = sync.tick.bind(sync)
+  sync.tick = (now?: number) => (n++, tick(now))
+  sync.start()
+  await until(() => n >= 1 && sync!.leasing(), 5_000, 'first round')
+  return { limiter, sync, rounds: () => n }
+}
+
 describe('an idle replica', () => {
   test('calls Redis about once a second (its heartbeat), and every interval again as soon as requests come', async () => {
-    const { RateLimiter } = await import('../src/gateway/limits/rate.ts')
-    let sync: LimitSync | null = null
-    const limiter = new RateLimiter({ leasing: () => sync!.leasing(), share: () => sync!.share(), nextSync: (soon) => sync!.nextSync(soon) })
-    sync = new LimitSync({ url: 'redis://127.0.0.1:6379', prefix: `viapi-idle-${Date.now()}:`, intervalMs: 25 }, { buckets: (now) => limiter.active(now, 60_000), budgets: () => [] })
-    let rounds = 0
-    const tick = sync.tick.bind(sync)
-    sync.tick = (now?: number) => (rounds++, tick(now))
-    sync.start()
+    const { limiter, sync, rounds } = await countedSync('idle', 25)
     try {
-      await until(() => rounds >= 1 && sync!.leasing(), 5_000, 'first round')
       const specs = [{ id: 'c:cli_idle:RPM', window: 'RPM' as const, limit: 1_000_000 }]
       // A key that was used, then left alone: its lease is still held, but nothing happens.
       for (let i = 0; i < 10; i++) expect((await limiter.admit(specs, Date.now())).ok).toBe(true)
       await Bun.sleep(200)
-      const quiet = rounds
+      const quiet = rounds()
       await Bun.sleep(2_100)
-      expect(rounds - quiet).toBeGreaterThanOrEqual(2)
-      expect(rounds - quiet).toBeLessThanOrEqual(3)
+      expect(rounds() - quiet).toBeGreaterThanOrEqual(2)
+      expect(rounds() - quiet).toBeLessThanOrEqual(3)
       expect(sync.liveReplicas).toBe(1)
       // Requests again: a round every interval (25 ms) while they come.
-      const busy = rounds
+      const busy = rounds()
       const until_ = Date.now() + 500
       while (Date.now() < until_) {
         await limiter.admit(specs, Date.now())
         await Bun.sleep(5)
       }
-      expect(rounds - busy).toBeGreaterThan(10)
+      expect(rounds() - busy).toBeGreaterThan(10)
     } finally {
       await sync.stop()
     }
@@ -412,17 +418,9 @@ describe('an idle replica', () => {
 
 describe('a lease that runs dry', () => {
   test('is refilled within a round trip when Redis has tokens, and a key at its limit waits for the timer instead', async () => {
-    const { RateLimiter } = await import('../src/gateway/limits/rate.ts')
-    let sync: LimitSync | null = null
-    const limiter = new RateLimiter({ leasing: () => sync!.leasing(), share: () => sync!.share(), nextSync: (soon) => sync!.nextSync(soon) })
     // The timer's round comes only every 2 s here: anything faster is a round asked for at once.
-    sync = new LimitSync({ url: 'redis://127.0.0.1:6379', prefix: `viapi-dry-${Date.now()}:`, intervalMs: 2_000 }, { buckets: (now) => limiter.active(now, 60_000), budgets: () => [] })
-    let rounds = 0
-    const tick = sync.tick.bind(sync)
-    sync.tick = (now?: number) => (rounds++, tick(now))
-    sync.start()
+    const { limiter, sync, rounds } = await countedSync('dry', 2_000)
     try {
-      await until(() => rounds >= 1 && sync!.leasing(), 5_000, 'first round')
       const specs = [{ id: 'c:cli_dry:RPM', window: 'RPM' as const, limit: 3 }]
       // A new key: no lease yet, the shared bucket full. Five requests at once: three admitted within one round trip.
       const started = performance.now()
@@ -431,11 +429,11 @@ describe('a lease that runs dry', () => {
       expect(first).toBeLessThan(1_000)
       expect(decisions.filter((d) => d.ok)).toHaveLength(3)
       // Now at its limit (the shared bucket empty when last seen): a request waits for the timer's round, asking nothing sooner.
-      const before = rounds
+      const before = rounds()
       const late = performance.now()
       const refused = await limiter.admit(specs, Date.now())
       expect(refused.ok).toBe(false)
-      expect(rounds - before).toBe(1)
+      expect(rounds() - before).toBe(1)
       expect(performance.now() - late).toBeGreaterThan(500)
     } finally {
       await sync.stop()

@@ -1,9 +1,34 @@
 /**
- * @module How the pooled client (http1.ts) reads answers off a connection's bytes, one answer per request: the
- * head, then the body framed by content-length, chunked encoding or the connection's close. Knows nothing of
- * sockets or pools: bytes go in, and the head, body bytes and the answer's end come out to the connection.
+ * @module HTTP/1.1 on the wire for the pooled client (http1.ts): a request written out as text, and answers read off
+ * a connection's bytes, one per request: the head, then the body framed by content-length, chunked encoding or the
+ * connection's close. Knows nothing of sockets or pools: bytes go in, and the head, body bytes and the answer's end
+ * come out to the connection.
  */
 import { ReplyHeaders, UpstreamProtocolError } from './http1-reply.ts'
+
+const BAD_HEADER = /[\r\n\0]/
+
+/** Adapters send the same few header objects again and again: each is checked and written out once. */
+const headerBlocks = new WeakMap<Record<string, string>, string>()
+
+function headerBlock(headers: Record<string, string>): string {
+  let block = headerBlocks.get(headers)
+  if (block !== undefined) return block
+  block = ''
+  for (const k in headers) {
+    const v = headers[k]!
+    if (BAD_HEADER.test(k) || BAD_HEADER.test(v)) throw new TypeError(`invalid header ${JSON.stringify(k)}`)
+    block += `${k}: ${v}\r\n`
+  }
+  headerBlocks.set(headers, block)
+  return block
+}
+
+/** A request as text, `host` the Host header: the socket encodes it as it writes (a Buffer of it first was a native allocation a request). */
+export function requestText(host: string, url: URL, req: { method: string; headers: Record<string, string>; body: string }): string {
+  // Asked for plainly (an absent header allows any coding); decoded anyway should an upstream ignore it.
+  return `${req.method} ${url.pathname}${url.search} HTTP/1.1\r\nhost: ${host}\r\n${headerBlock(req.headers)}accept-encoding: identity\r\ncontent-length: ${Buffer.byteLength(req.body)}\r\n\r\n${req.body}`
+}
 
 /** A response head larger than this is not an HTTP answer we will read. */
 const MAX_HEAD = 64 * 1024

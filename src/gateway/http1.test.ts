@@ -1,7 +1,8 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import { gzipSync } from 'node:zlib'
 import { UpstreamProtocolError } from './http1-reply.ts'
-import { closeIdle, http1, idleConnections, pooledClientEnabled, upstreamRequest } from './http1.ts'
+import { closeIdle, http1, idleConnections } from './http1.ts'
+import { pooledClientEnabled, upstreamRequest } from './upstream-request.ts'
 import { UpstreamTooLarge } from './upstream-body.ts'
 
 /**

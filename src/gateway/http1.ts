@@ -6,10 +6,10 @@
  * what the gateway needs: one request with a known body, no redirects followed, responses framed by
  * content-length, chunked encoding or close, and gzip/deflate/br decoded should an upstream send them anyway.
  */
-import { abortSignalOf, type CancelSignal } from './cancel.ts'
-import { AnswerFramer, type FramingSink } from './http1-framing.ts'
+import type { CancelSignal } from './cancel.ts'
+import { AnswerFramer, requestText, type FramingSink } from './http1-framing.ts'
 import { Reply, UpstreamProtocolError, type BodySource, type ReplyHeaders } from './http1-reply.ts'
-import { replyOf, type UpstreamReply } from './upstream-body.ts'
+import type { UpstreamReply } from './upstream-body.ts'
 
 export interface Http1Request {
   method: 'POST' | 'GET'
@@ -29,7 +29,6 @@ const MAX_IDLE = 256
 /** Queued body bytes past which the socket stops reading until the consumer catches up (backpressure). */
 const HIGH_WATER = 1 << 20
 
-const BAD_HEADER = /[\r\n\0]/
 
 type Sock = Bun.Socket<Conn>
 
@@ -67,33 +66,11 @@ export function http1(url: URL, req: Http1Request): Promise<UpstreamReply> {
   const origin = originOf(url)
   let wire: string
   try {
-    wire = serialise(origin, url, req)
+    wire = requestText(origin.host, url, req)
   } catch (err) {
     return Promise.reject(err)
   }
   return new Promise<UpstreamReply>((resolve, reject) => new Exchange(origin, wire, req.signal, resolve, reject).start())
-}
-
-/** Adapters send the same few header objects again and again: each is checked and written out once. */
-const headerBlocks = new WeakMap<Record<string, string>, string>()
-
-function headerBlock(headers: Record<string, string>): string {
-  let block = headerBlocks.get(headers)
-  if (block !== undefined) return block
-  block = ''
-  for (const k in headers) {
-    const v = headers[k]!
-    if (BAD_HEADER.test(k) || BAD_HEADER.test(v)) throw new TypeError(`invalid header ${JSON.stringify(k)}`)
-    block += `${k}: ${v}\r\n`
-  }
-  headerBlocks.set(headers, block)
-  return block
-}
-
-/** The request as text: the socket encodes it as it writes (a Buffer of it first was a native allocation a request). */
-function serialise(origin: Origin, url: URL, req: Http1Request): string {
-  // Asked for plainly (an absent header allows any coding); decoded anyway should an upstream ignore it.
-  return `${req.method} ${url.pathname}${url.search} HTTP/1.1\r\nhost: ${origin.host}\r\n${headerBlock(req.headers)}accept-encoding: identity\r\ncontent-length: ${Buffer.byteLength(req.body)}\r\n\r\n${req.body}`
 }
 
 /** One request's life: a connection (pooled or new), the write, the head, then the reply's body. */
@@ -345,32 +322,4 @@ export function idleConnections(): number {
 /** Closes every idle pooled connection (shutdown). */
 export function closeIdle(): void {
   for (const o of origins.values()) for (const c of [...o.idle]) c.destroy()
-}
-
-const PROXY_VARS = ['HTTP_PROXY', 'HTTPS_PROXY', 'http_proxy', 'https_proxy'] as const
-
-/**
- * Whether requests go through the pooled client: yes, unless VIAPI_UPSTREAM_CLIENT=fetch or an egress proxy is
- * configured (fetch honours HTTP(S)_PROXY and NO_PROXY; this client does not speak to proxies).
- */
-export function pooledClientEnabled(env: Record<string, string | undefined> = process.env): boolean {
-  if (env.VIAPI_UPSTREAM_CLIENT === 'fetch') return false
-  return !PROXY_VARS.some((k) => env[k])
-}
-
-const parsed = new Map<string, URL | null>()
-
-/** Sends one upstream request with the pooled client (http and https URLs), else with fetch. */
-export function upstreamRequest(url: string, req: Http1Request, pooled: boolean): Promise<UpstreamReply> {
-  let u = parsed.get(url)
-  if (u === undefined) {
-    // Base URLs come from configuration and catalog entries: few, so a small cache saves parsing each request.
-    if (parsed.size > 1000) parsed.clear()
-    const p = URL.canParse(url) ? new URL(url) : null
-    u = p && (p.protocol === 'http:' || p.protocol === 'https:') ? p : null
-    parsed.set(url, u)
-  }
-  if (pooled && u) return http1(u, req)
-  // Upstream URLs must not be bounced elsewhere (design: no redirects).
-  return fetch(url, { method: req.method, headers: req.headers, body: req.body, signal: abortSignalOf(req.signal), redirect: 'manual' }).then(replyOf)
 }

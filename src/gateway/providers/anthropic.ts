@@ -5,7 +5,7 @@
 import { AnthropicStreamTranslator, fromAnthropicError, fromAnthropicResponse, toAnthropicRequest, TranslationError } from './anthropic-translate.ts'
 import { retryAfterHeader, translatedStream } from './sse-parse.ts'
 import type { ChatDispatch, Credentials, ProviderAdapter } from './types.ts'
-import { upstreamRequest } from '../http1.ts'
+import { upstreamRequest } from '../upstream-request.ts'
 import { errorJson } from '../upstream-body.ts'
 
 const VERSION = '2023-06-01'

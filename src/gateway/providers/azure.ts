@@ -3,7 +3,7 @@
  * (`<base>/openai/deployments/<deployment>/chat/completions?api-version=…`) with an `api-key` header. The catalog's
  * upstream model is the deployment name; AZURE_OPENAI_API_VERSION picks the API version.
  */
-import { upstreamRequest } from '../http1.ts'
+import { upstreamRequest } from '../upstream-request.ts'
 import type { ChatDispatch, Credentials, ProviderAdapter } from './types.ts'
 
 export const AZURE_API_VERSION = '2024-10-21'

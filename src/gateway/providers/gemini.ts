@@ -5,7 +5,7 @@
 import { retryAfterHeader, translatedStream } from './sse-parse.ts'
 import { fromGeminiError, fromGeminiResponse, GeminiStreamTranslator, GeminiTranslationError, toGeminiRequest } from './gemini-translate.ts'
 import type { ChatDispatch, Credentials, EmbedDispatch, ProviderAdapter } from './types.ts'
-import { upstreamRequest } from '../http1.ts'
+import { upstreamRequest } from '../upstream-request.ts'
 import { errorJson } from '../upstream-body.ts'
 
 /** `pooled`: send with the pooled HTTP/1.1 client (see http1.ts), else fetch. */

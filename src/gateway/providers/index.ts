@@ -1,5 +1,5 @@
 /** @module The provider registry: data, one adapter per provider id, built from the environment by one rule. */
-import { pooledClientEnabled } from '../http1.ts'
+import { pooledClientEnabled } from '../upstream-request.ts'
 import { anthropicAdapter } from './anthropic.ts'
 import { AZURE_API_VERSION, azureAdapter } from './azure.ts'
 import { geminiAdapter } from './gemini.ts'

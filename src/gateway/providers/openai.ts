@@ -2,7 +2,7 @@
  * @module OpenAI and every OpenAI-compatible upstream (Groq, Mistral, Together, DeepSeek, Fireworks, xAI,
  * OpenRouter, a generic one): the request and response already have the right shape, so an adapter is a base URL.
  */
-import { upstreamRequest } from '../http1.ts'
+import { upstreamRequest } from '../upstream-request.ts'
 import type { ChatDispatch, Credentials, EmbedDispatch, ProviderAdapter, ProviderId } from './types.ts'
 
 /** `pooled`: send with the pooled HTTP/1.1 client (see http1.ts), else fetch. */
