@@ -106,8 +106,8 @@ export class ChatBody {
    */
   promptEstimate(): number {
     const from = this.top.spans[Key.Messages * 2]!
-    const chars = from === -1 ? this.text.length : this.top.spans[Key.Messages * 2 + 1]! - from
-    return 3 + Math.ceil(chars / 4)
+    const to = this.top.spans[Key.Messages * 2 + 1]!
+    return 3 + Math.ceil((from === -1 || to < from ? this.text.length : to - from) / 4)
   }
 }
 
@@ -118,7 +118,7 @@ export async function readChatBody(request: Request, limit: number): Promise<Cha
   return fromText(text, top) ?? fromParsed(text, top, parseObject(text))
 }
 
-/** JSON literal text of a top-level value: the value, or `undefined` when absent or not JSON (the parser then says why). */
+/** A top-level value parsed from its span: null when absent, `undefined` when not JSON (the whole parse then says why). */
 function small(text: string, top: TopLevel, key: Key): unknown {
   const value = valueText(text, top, key)
   if (value === null) return null
