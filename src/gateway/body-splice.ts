@@ -21,7 +21,7 @@ export const enum Key {
 /** What the walk found: each Key's value text at spans[2k] (from) and spans[2k + 1] (to, exclusive), -1 when absent. */
 export interface TopLevel {
   /**
-   * One object as far as brackets and strings go: it opens with `{`, its strings close, its brackets balance, and
+   * One object as far as brackets and strings go: it opens with `{`, its strings close, its brackets pair up, and
    * nothing but space follows. Not a full validation (a stray comma passes): JSON.parse, or the upstream, judges that.
    */
   whole: boolean
@@ -81,6 +81,8 @@ export function scanTopLevel(text: string, keyAt: KeyAt = chatKeyAt): TopLevel {
   const out: TopLevel = { whole: false, unsafe: false, spans }
   let depth = 0
   let opened = false
+  // The closing bracket each open one expects: text whose brackets cross is not one a parser reads as we do.
+  const closers: number[] = []
   // The tracked key whose top-level value is being read (its span ends at the next comma or closing brace), or -1.
   let reading = -1
   let pos = 0
@@ -93,10 +95,12 @@ export function scanTopLevel(text: string, keyAt: KeyAt = chatKeyAt): TopLevel {
       if (c === 123 || c === 91) {
         if (depth === 0 && (opened || c !== 123)) return out
         opened = true
+        closers.push(c + 2)
         depth++
       } else if (c === 125 || c === 93) {
+        if (closers.pop() !== c) return out
         if (depth === 1 && reading !== -1) reading = endValue(text, spans, reading, i)
-        if (--depth < 0) return out
+        depth--
       } else if (depth === 1 && c === COMMA) {
         if (reading !== -1) reading = endValue(text, spans, reading, i)
       } else if (depth === 0 && !isSpace(c)) {

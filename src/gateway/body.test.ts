@@ -52,7 +52,8 @@ test('read from the text: the fields as a parse gives them, the rest left unpars
 })
 
 test('errors are the ones a parse gives: bad JSON, not an object, missing or empty fields, wrong types', async () => {
-  for (const text of ['{"model": "default", ', '[1,2]', '{"model":"m","messages":[1]} x', '{"model":"m","messages":[1]}}', '{"model":"m","messages":["a]}']) {
+  // Among them brackets that cross: a lenient parser might find another `model` in them than the walk does.
+  for (const text of ['{"model": "default", ', '[1,2]', '{"model":"m","messages":[1]} x', '{"model":"m","messages":[1]}}', '{"model":"m","messages":["a]}', '{"model":"m","messages":[1],"x":[}],"model":"n"}', '{"model":"m","messages":[{]}}']) {
     expect(await outcome(text)).toEqual({ param: null, code: null })
   }
   expect(await outcome('{"messages":[1]}')).toEqual({ param: 'model', code: 'missing_required_parameter' })
