@@ -29,7 +29,6 @@ const MAX_IDLE = 256
 /** Queued body bytes past which the socket stops reading until the consumer catches up (backpressure). */
 const HIGH_WATER = 1 << 20
 
-
 type Sock = Bun.Socket<Conn>
 
 interface Origin {

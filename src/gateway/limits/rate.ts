@@ -142,12 +142,10 @@ export class RateLimiter {
    */
   private async awaitLease(specs: RateSpec[]): Promise<RateDecision> {
     for (let round = 1; ; round++) {
-      let soon = true
+      const soon = this.poolsHaveTokens(specs)
       for (const s of specs) {
         const b = this.buckets.get(s.id)
-        if (!b || b.lease >= 1) continue
-        b.waiting++
-        if (b.pool < 1) soon = false
+        if (b && b.lease < 1) b.waiting++
       }
       await this.mode.nextSync(soon)
       const d = this.tryAdmit(specs, Date.now(), true)
