@@ -146,8 +146,8 @@ function fromText(text: string, top: TopLevel): ChatBody | null {
   const stream = small(text, top, Key.Stream)
   if (stream !== null && typeof stream !== 'boolean') return null
   // A stream's options are merged with the gateway's by the serialiser; elsewhere they only need to be an object.
-  const hasOptions = top.spans[Key.StreamOptions * 2] !== -1
-  if (hasOptions && (stream === true || valueText(text, top, Key.StreamOptions)!.charCodeAt(0) !== 123)) return null
+  const options = top.spans[Key.StreamOptions * 2]!
+  if (options !== -1 && (stream === true || text.charCodeAt(options) !== 123)) return null
   const completion = small(text, top, Key.MaxCompletionTokens)
   const max = completion === undefined ? undefined : (completion ?? small(text, top, Key.MaxTokens))
   if (max === undefined) return null
